@@ -1,0 +1,144 @@
+#include "layers/layer.h"
+
+#include <algorithm>
+#include <map>
+
+namespace gradlens {
+
+Attribute Attribute::of(float v) { Attribute a; a.type = Type::float_; a.f = v; return a; }
+Attribute Attribute::of(int64_t v) { Attribute a; a.type = Type::int_; a.i = v; return a; }
+Attribute Attribute::of(const std::string& v) { Attribute a; a.type = Type::string; a.s = v; return a; }
+Attribute Attribute::of(const std::vector<float>& v) { Attribute a; a.type = Type::floats; a.floats = v; return a; }
+Attribute Attribute::of(const std::vector<int64_t>& v) { Attribute a; a.type = Type::ints; a.ints = v; return a; }
+Attribute Attribute::of(const Tensor& v) { Attribute a; a.type = Type::tensor; a.t = v; return a; }
+
+const char* attribute_type_name(Attribute::Type type) {
+  switch (type) {
+    case Attribute::Type::undefined: return "undefined";
+    case Attribute::Type::float_: return "float";
+    case Attribute::Type::int_: return "int";
+    case Attribute::Type::string: return "string";
+    case Attribute::Type::tensor: return "tensor";
+    case Attribute::Type::floats: return "floats";
+    case Attribute::Type::ints: return "ints";
+    case Attribute::Type::strings: return "strings";
+  }
+  return "?";
+}
+
+const Attribute* AttributeReader::find(const std::string& name, Attribute::Type type) {
+  read_.push_back(name);
+  auto it = node_.attributes.find(name);
+  if (it == node_.attributes.end()) return nullptr;
+  const Attribute& a = it->second;
+  // An int list given where floats are expected (or a single value for a list) is a type error.
+  GL_CHECK(a.type == type, "node '", node_.name, "' (", node_.op_type, "): attribute '", name,
+           "' is ", attribute_type_name(a.type), ", expected ", attribute_type_name(type));
+  return &a;
+}
+
+int64_t AttributeReader::get_int(const std::string& name, int64_t fallback) {
+  const Attribute* a = find(name, Attribute::Type::int_);
+  return a ? a->i : fallback;
+}
+
+float AttributeReader::get_float(const std::string& name, float fallback) {
+  const Attribute* a = find(name, Attribute::Type::float_);
+  return a ? a->f : fallback;
+}
+
+std::string AttributeReader::get_string(const std::string& name, const std::string& fallback) {
+  const Attribute* a = find(name, Attribute::Type::string);
+  return a ? a->s : fallback;
+}
+
+std::vector<int64_t> AttributeReader::get_ints(const std::string& name,
+                                               const std::vector<int64_t>& fallback) {
+  const Attribute* a = find(name, Attribute::Type::ints);
+  return a ? a->ints : fallback;
+}
+
+std::vector<float> AttributeReader::get_floats(const std::string& name,
+                                               const std::vector<float>& fallback) {
+  const Attribute* a = find(name, Attribute::Type::floats);
+  return a ? a->floats : fallback;
+}
+
+Tensor AttributeReader::get_tensor(const std::string& name) {
+  const Attribute* a = find(name, Attribute::Type::tensor);
+  return a ? a->t : Tensor();
+}
+
+void AttributeReader::finish() const {
+  for (const auto& [name, attr] : node_.attributes) {
+    (void)attr;
+    GL_CHECK(std::find(read_.begin(), read_.end(), name) != read_.end(), "node '", node_.name,
+             "' (", node_.op_type, "): unsupported attribute '", name, "'");
+  }
+}
+
+void Layer::load(const NodeDef& node, const std::vector<const Tensor*>& constants) {
+  node_ = node;
+  GL_CHECK(constants.size() == node.inputs.size(), "node '", node.name, "' (", node.op_type,
+           "): ", constants.size(), " constant slots for ", node.inputs.size(), " inputs");
+  AttributeReader reader(node_);
+  parse(reader, constants);
+  reader.finish();
+}
+
+NodeInfo Layer::info(int output, const Tensor* bias) const {
+  NodeInfo i;
+  i.name = output < int(node_.outputs.size()) ? std::string_view(node_.outputs[size_t(output)])
+                                               : std::string_view(node_.name);
+  i.op = node_.op_type;
+  i.bias = bias;
+  return i;
+}
+
+void Layer::expect_inputs(size_t min, size_t max) const {
+  size_t n = node_.inputs.size();
+  while (n > 0 && node_.inputs[n - 1].empty()) --n;  // trailing absent optional inputs
+  if (n < min || n > max) {
+    if (min == max) error("expected ", min, " inputs, got ", n);
+    error("expected ", min, " to ", max, " inputs, got ", n);
+  }
+  for (size_t k = 0; k < min; ++k)
+    if (node_.inputs[k].empty()) error("required input ", k, " is missing");
+}
+
+const Tensor& Layer::constant_input(const std::vector<const Tensor*>& constants, size_t k,
+                                    const char* what) const {
+  if (k >= constants.size() || !constants[k])
+    error(what, " (input ", k, ") must be a constant initializer");
+  return *constants[k];
+}
+
+namespace {
+std::map<std::string, LayerFactory>& registry() {
+  static std::map<std::string, LayerFactory> r;
+  return r;
+}
+}  // namespace
+
+bool register_layer(const char* op_type, LayerFactory factory) {
+  registry()[op_type] = factory;
+  return true;
+}
+
+std::unique_ptr<Layer> create_layer(const std::string& op_type) {
+  auto it = registry().find(op_type);
+  return it == registry().end() ? nullptr : it->second();
+}
+
+bool layer_registered(const std::string& op_type) { return registry().count(op_type) > 0; }
+
+std::vector<std::string> registered_ops() {
+  std::vector<std::string> ops;
+  for (const auto& [name, f] : registry()) {
+    (void)f;
+    ops.push_back(name);
+  }
+  return ops;
+}
+
+}  // namespace gradlens

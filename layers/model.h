@@ -1,0 +1,51 @@
+// Model: a graph of layers run on a tape. Built from a Graph (the ONNX reader's output, or a
+// graph assembled in C++): nodes are checked to form a DAG, sorted, pruned to those that reach an
+// output, and bound to registered layers that parse and validate their own attributes.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/tape.h"
+#include "layers/layer.h"
+#include "layers/node.h"
+
+namespace gradlens {
+
+struct ValueInfo {
+  std::string name;
+  std::vector<int64_t> dims;  // -1 for a symbolic or unknown extent
+};
+
+struct Graph {
+  std::string name;
+  std::vector<ValueInfo> inputs;   // graph inputs that are not initializers
+  std::vector<ValueInfo> outputs;
+  std::map<std::string, Tensor> initializers;
+  std::vector<NodeDef> nodes;
+  std::string source = "graph";    // for error messages: the file it came from
+};
+
+class Model {
+ public:
+  explicit Model(Graph graph);
+
+  // Runs the graph on the tape. inputs bind in order to graph().inputs; returns the outputs in
+  // graph order. Every intermediate tensor is recorded under its ONNX name.
+  std::vector<Var> forward(Tape& tape, const std::vector<Var>& inputs) const;
+  // Convenience: one input tensor (requires_grad as given), first output.
+  Var forward(Tape& tape, const Tensor& input, bool requires_grad = true) const;
+
+  const Graph& graph() const { return graph_; }
+  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }  // sorted
+  // Every tensor name a layer produces, in execution order.
+  std::vector<std::string> tensor_names() const;
+  bool has_tensor(const std::string& name) const;
+
+ private:
+  Graph graph_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+};
+
+}  // namespace gradlens
