@@ -5,6 +5,24 @@
 
 namespace gradlens {
 
+Initializer Initializer::from_ints(const Shape& shape, std::vector<int64_t> values) {
+  GL_CHECK(int64_t(values.size()) == shape.numel(), "integer tensor ", shape.str(), " given ",
+           values.size(), " values");
+  Initializer c;
+  c.value = Tensor(shape);
+  for (size_t i = 0; i < values.size(); ++i) c.value[int64_t(i)] = float(values[i]);
+  c.ints = std::move(values);
+  c.is_integer = true;
+  return c;
+}
+
+std::vector<int64_t> Initializer::as_ints() const {
+  if (is_integer) return ints;
+  std::vector<int64_t> out(size_t(value.numel()));
+  for (int64_t i = 0; i < value.numel(); ++i) out[size_t(i)] = int64_t(value[i]);
+  return out;
+}
+
 Attribute Attribute::of(float v) { Attribute a; a.type = Type::float_; a.f = v; return a; }
 Attribute Attribute::of(int64_t v) { Attribute a; a.type = Type::int_; a.i = v; return a; }
 Attribute Attribute::of(const std::string& v) { Attribute a; a.type = Type::string; a.s = v; return a; }
@@ -77,7 +95,7 @@ void AttributeReader::finish() const {
   }
 }
 
-void Layer::load(const NodeDef& node, const std::vector<const Tensor*>& constants) {
+void Layer::load(const NodeDef& node, const std::vector<const Initializer*>& constants) {
   node_ = node;
   GL_CHECK(constants.size() == node.inputs.size(), "node '", node.name, "' (", node.op_type,
            "): ", constants.size(), " constant slots for ", node.inputs.size(), " inputs");
@@ -106,8 +124,8 @@ void Layer::expect_inputs(size_t min, size_t max) const {
     if (node_.inputs[k].empty()) error("required input ", k, " is missing");
 }
 
-const Tensor& Layer::constant_input(const std::vector<const Tensor*>& constants, size_t k,
-                                    const char* what) const {
+const Initializer& Layer::constant_input(const std::vector<const Initializer*>& constants,
+                                         size_t k, const char* what) const {
   if (k >= constants.size() || !constants[k])
     error(what, " (input ", k, ") must be a constant initializer");
   return *constants[k];

@@ -42,7 +42,7 @@ class Layer {
 
   // Binds the layer to its node. constants[k] is non-null when input k is known at load time (an
   // initializer or a folded constant); layers read their weights from there and keep them.
-  void load(const NodeDef& node, const std::vector<const Tensor*>& constants);
+  void load(const NodeDef& node, const std::vector<const Initializer*>& constants);
   // Output shapes for these input shapes; throws Error naming the node when they do not fit.
   virtual std::vector<Shape> infer(const std::vector<Shape>& inputs) const = 0;
   // Records the outputs on the tape. inputs[k] is invalid (id < 0) for absent optional inputs;
@@ -63,12 +63,12 @@ class Layer {
 
  protected:
   // Parse attributes and constants; called by load() after the node is stored.
-  virtual void parse(AttributeReader& attributes, const std::vector<const Tensor*>& constants) = 0;
+  virtual void parse(AttributeReader& attributes, const std::vector<const Initializer*>& constants) = 0;
   // Checks the number of inputs (absent optional ones count) against [min, max].
   void expect_inputs(size_t min, size_t max) const;
   // Constant input k, or an error saying it must be one.
-  const Tensor& constant_input(const std::vector<const Tensor*>& constants, size_t k,
-                               const char* what) const;
+  const Initializer& constant_input(const std::vector<const Initializer*>& constants, size_t k,
+                                    const char* what) const;
 
   NodeDef node_;
 };

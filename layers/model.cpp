@@ -86,7 +86,7 @@ Model::Model(Graph graph) : graph_(std::move(graph)) {
     std::unique_ptr<Layer> layer = create_layer(n.op_type);
     GL_CHECK(layer, src, ": node '", n.name, "': unsupported op '", n.op_type,
              "' (supported: ", supported_ops_list(), ")");
-    std::vector<const Tensor*> constants;
+    std::vector<const Initializer*> constants;
     for (const std::string& in : n.inputs) {
       auto it = graph_.initializers.find(in);
       constants.push_back(it == graph_.initializers.end() ? nullptr : &it->second);
@@ -126,7 +126,7 @@ std::vector<Var> Model::forward(Tape& tape, const std::vector<Var>& inputs) cons
       auto it = values.find(n.inputs[k]);
       if (it == values.end()) {
         auto c = graph_.initializers.find(n.inputs[k]);
-        Var v = tape.constant(c->second, c->first);
+        Var v = tape.constant(c->second.value, c->first);
         it = values.emplace(c->first, v).first;
       }
       in[k] = it->second;
@@ -141,7 +141,7 @@ std::vector<Var> Model::forward(Tape& tape, const std::vector<Var>& inputs) cons
     auto it = values.find(o.name);
     if (it == values.end()) {
       auto c = graph_.initializers.find(o.name);
-      it = values.emplace(c->first, tape.constant(c->second, c->first)).first;
+      it = values.emplace(c->first, tape.constant(c->second.value, c->first)).first;
     }
     result.push_back(it->second);
   }

@@ -22,7 +22,7 @@ struct Graph {
   std::string name;
   std::vector<ValueInfo> inputs;   // graph inputs that are not initializers
   std::vector<ValueInfo> outputs;
-  std::map<std::string, Tensor> initializers;
+  std::map<std::string, Initializer> initializers;
   std::vector<NodeDef> nodes;
   std::string source = "graph";    // for error messages: the file it came from
 };

@@ -32,6 +32,21 @@ struct Attribute {
 
 const char* attribute_type_name(Attribute::Type type);
 
+// A tensor known at load time (an initializer, a Constant node, a folded shape computation).
+// `value` is what the tape sees; integer-typed tensors also keep their exact int64 values, since
+// shape arithmetic (Slice ends of INT64_MAX, Reshape's -1) does not survive a trip through float.
+struct Initializer {
+  Tensor value;
+  std::vector<int64_t> ints;  // exact values when is_integer
+  bool is_integer = false;
+
+  Initializer() = default;
+  explicit Initializer(Tensor v) : value(std::move(v)) {}
+  static Initializer from_ints(const Shape& shape, std::vector<int64_t> values);
+  // Exact integers (converted from the float values when the tensor is not integer-typed).
+  std::vector<int64_t> as_ints() const;
+};
+
 struct NodeDef {
   std::string name;     // node name; the ONNX reader fills it with outputs[0] when empty
   std::string op_type;  // ONNX op name, the registry key

@@ -12,7 +12,7 @@ class UnaryLayer : public Layer {
   }
 
  protected:
-  void parse(AttributeReader&, const std::vector<const Tensor*>&) override { expect_inputs(1, 1); }
+  void parse(AttributeReader&, const std::vector<const Initializer*>&) override { expect_inputs(1, 1); }
 };
 
 }  // namespace gradlens
