@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds gradlens (Release, in build/) and runs every test through ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/bootstrap.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs"
