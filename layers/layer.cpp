@@ -113,6 +113,17 @@ NodeInfo Layer::info(int output, const Tensor* bias) const {
   return i;
 }
 
+std::vector<Initializer> Layer::fold(const std::vector<const Initializer*>& inputs) const {
+  Tape tape;
+  std::vector<Var> in(inputs.size()), out(node_.outputs.size());
+  for (size_t k = 0; k < inputs.size(); ++k)
+    if (inputs[k]) in[k] = tape.constant(inputs[k]->value);
+  forward(tape, in, out);
+  std::vector<Initializer> result;
+  for (const Var& v : out) result.emplace_back(v.valid() ? v.value().clone() : Tensor());
+  return result;
+}
+
 void Layer::expect_inputs(size_t min, size_t max) const {
   size_t n = node_.inputs.size();
   while (n > 0 && node_.inputs[n - 1].empty()) --n;  // trailing absent optional inputs

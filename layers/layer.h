@@ -49,6 +49,12 @@ class Layer {
   // constant inputs arrive as tape constants. outputs has node().outputs.size() entries.
   virtual void forward(Tape& tape, const std::vector<Var>& inputs,
                        std::vector<Var>& outputs) const = 0;
+  // Load-time constant folding (shape subgraphs that exporters emit). When every input is a
+  // constant, the Model calls fold() and replaces the node by its outputs. Layers that compute on
+  // integers (Shape, Gather, Concat of shapes, Slice ends of INT64_MAX...) override this to keep
+  // values exact; the default runs forward() on a scratch tape, in float.
+  virtual bool foldable() const { return false; }
+  virtual std::vector<Initializer> fold(const std::vector<const Initializer*>& inputs) const;
   // Multiply-accumulates of one forward for these input shapes (for `gradlens info`).
   virtual int64_t macs(const std::vector<Shape>& /*inputs*/) const { return 0; }
 

@@ -80,19 +80,29 @@ Model::Model(Graph graph) : graph_(std::move(graph)) {
                producer.count(in) ? "depends on a cycle" : "is neither produced nor an initializer");
     }
   }
-  // Bind layers.
+  // Bind layers in order, folding nodes whose inputs are all constant.
+  constants_ = graph_.initializers;
   for (size_t i : order) {
     const NodeDef& n = graph_.nodes[i];
     std::unique_ptr<Layer> layer = create_layer(n.op_type);
     GL_CHECK(layer, src, ": node '", n.name, "': unsupported op '", n.op_type,
              "' (supported: ", supported_ops_list(), ")");
     std::vector<const Initializer*> constants;
+    bool all_constant = true;
     for (const std::string& in : n.inputs) {
-      auto it = graph_.initializers.find(in);
-      constants.push_back(it == graph_.initializers.end() ? nullptr : &it->second);
+      auto it = in.empty() ? constants_.end() : constants_.find(in);
+      constants.push_back(it == constants_.end() ? nullptr : &it->second);
+      all_constant &= in.empty() || it != constants_.end();
     }
     try {
       layer->load(n, constants);
+      if (all_constant && layer->foldable()) {
+        std::vector<Initializer> values = layer->fold(constants);
+        for (size_t k = 0; k < n.outputs.size() && k < values.size(); ++k)
+          if (!n.outputs[k].empty()) constants_[n.outputs[k]] = std::move(values[k]);
+        ++folded_;
+        continue;
+      }
     } catch (const Error& e) {
       fail(src, ": ", e.what());
     }
@@ -108,12 +118,13 @@ std::vector<Var> Model::forward(Tape& tape, const std::vector<Var>& inputs) cons
     const ValueInfo& vi = graph_.inputs[k];
     const Shape& s = inputs[k].shape();
     bool ok = vi.dims.empty() || int(vi.dims.size()) == s.rank();
-    for (size_t d = 0; ok && d < vi.dims.size(); ++d) ok = vi.dims[d] < 0 || vi.dims[d] == s[int(d)];
+    for (size_t d = 1; ok && d < vi.dims.size(); ++d) ok = vi.dims[d] < 0 || vi.dims[d] == s[int(d)];
     if (!ok) {
       std::string want = "[";
       for (size_t d = 0; d < vi.dims.size(); ++d)
         want += (d ? "," : "") + (vi.dims[d] < 0 ? std::string("?") : std::to_string(vi.dims[d]));
-      fail(graph_.source, ": input '", vi.name, "' expects shape ", want + "]", ", given ", s.str());
+      fail(graph_.source, ": input '", vi.name, "' expects shape ", want + "]", ", given ", s.str(),
+           " (the first axis, the batch, may differ)");
     }
     values[vi.name] = inputs[k];
   }
@@ -125,7 +136,9 @@ std::vector<Var> Model::forward(Tape& tape, const std::vector<Var>& inputs) cons
       if (n.inputs[k].empty()) continue;
       auto it = values.find(n.inputs[k]);
       if (it == values.end()) {
-        auto c = graph_.initializers.find(n.inputs[k]);
+        auto c = constants_.find(n.inputs[k]);
+        GL_CHECK(c != constants_.end(), graph_.source, ": node '", n.name, "' (", n.op_type,
+                 "): input '", n.inputs[k], "' was not computed");
         Var v = tape.constant(c->second.value, c->first);
         it = values.emplace(c->first, v).first;
       }
@@ -140,7 +153,8 @@ std::vector<Var> Model::forward(Tape& tape, const std::vector<Var>& inputs) cons
   for (const ValueInfo& o : graph_.outputs) {
     auto it = values.find(o.name);
     if (it == values.end()) {
-      auto c = graph_.initializers.find(o.name);
+      auto c = constants_.find(o.name);
+      GL_CHECK(c != constants_.end(), graph_.source, ": output '", o.name, "' was not computed");
       it = values.emplace(c->first, tape.constant(c->second.value, c->first)).first;
     }
     result.push_back(it->second);

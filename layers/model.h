@@ -32,12 +32,16 @@ class Model {
   explicit Model(Graph graph);
 
   // Runs the graph on the tape. inputs bind in order to graph().inputs; returns the outputs in
-  // graph order. Every intermediate tensor is recorded under its ONNX name.
+  // graph order. Every intermediate tensor is recorded under its ONNX name. The first axis is the
+  // batch: it may differ from the declared one (path and noise samples run as larger batches).
   std::vector<Var> forward(Tape& tape, const std::vector<Var>& inputs) const;
   // Convenience: one input tensor (requires_grad as given), first output.
   Var forward(Tape& tape, const Tensor& input, bool requires_grad = true) const;
 
   const Graph& graph() const { return graph_; }
+  // Constants after load-time folding: the graph's initializers plus folded node outputs.
+  const std::map<std::string, Initializer>& constants() const { return constants_; }
+  int folded_nodes() const { return folded_; }
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }  // sorted
   // Every tensor name a layer produces, in execution order.
   std::vector<std::string> tensor_names() const;
@@ -45,7 +49,9 @@ class Model {
 
  private:
   Graph graph_;
+  std::map<std::string, Initializer> constants_;
   std::vector<std::unique_ptr<Layer>> layers_;
+  int folded_ = 0;
 };
 
 }  // namespace gradlens
