@@ -111,6 +111,13 @@ Model::Model(Graph graph) : graph_(std::move(graph)) {
 }
 
 std::vector<Var> Model::forward(Tape& tape, const std::vector<Var>& inputs) const {
+  std::vector<std::string> names;
+  for (const ValueInfo& o : graph_.outputs) names.push_back(o.name);
+  return forward_named(tape, inputs, names);
+}
+
+std::vector<Var> Model::forward_named(Tape& tape, const std::vector<Var>& inputs,
+                                      const std::vector<std::string>& names) const {
   GL_CHECK(inputs.size() == graph_.inputs.size(), graph_.source, ": model takes ",
            graph_.inputs.size(), " inputs, given ", inputs.size());
   std::unordered_map<std::string_view, Var> values;
@@ -128,38 +135,52 @@ std::vector<Var> Model::forward(Tape& tape, const std::vector<Var>& inputs) cons
     }
     values[vi.name] = inputs[k];
   }
+  auto lookup = [&](const std::string& name, const NodeDef* consumer) -> Var {
+    auto it = values.find(name);
+    if (it != values.end()) return it->second;
+    auto c = constants_.find(name);
+    if (c == constants_.end()) {
+      if (consumer)
+        fail(graph_.source, ": node '", consumer->name, "' (", consumer->op_type, "): input '",
+             name, "' was not computed");
+      fail(graph_.source, ": tensor '", name, "' is not in the model");
+    }
+    Var v = tape.constant(c->second.value, c->first);
+    values.emplace(c->first, v);
+    return v;
+  };
+  auto all_ready = [&]() {
+    for (const std::string& n : names)
+      if (!values.count(n) && !constants_.count(n)) return false;
+    return true;
+  };
   std::vector<Var> in, out;
   for (const auto& layer : layers_) {
+    if (all_ready()) break;
     const NodeDef& n = layer->node();
     in.assign(n.inputs.size(), Var{});
-    for (size_t k = 0; k < n.inputs.size(); ++k) {
-      if (n.inputs[k].empty()) continue;
-      auto it = values.find(n.inputs[k]);
-      if (it == values.end()) {
-        auto c = constants_.find(n.inputs[k]);
-        GL_CHECK(c != constants_.end(), graph_.source, ": node '", n.name, "' (", n.op_type,
-                 "): input '", n.inputs[k], "' was not computed");
-        Var v = tape.constant(c->second.value, c->first);
-        it = values.emplace(c->first, v).first;
-      }
-      in[k] = it->second;
-    }
+    for (size_t k = 0; k < n.inputs.size(); ++k)
+      if (!n.inputs[k].empty()) in[k] = lookup(n.inputs[k], &n);
     out.assign(n.outputs.size(), Var{});
     layer->forward(tape, in, out);
     for (size_t k = 0; k < n.outputs.size(); ++k)
       if (!n.outputs[k].empty() && out[k].valid()) values[n.outputs[k]] = out[k];
   }
   std::vector<Var> result;
-  for (const ValueInfo& o : graph_.outputs) {
-    auto it = values.find(o.name);
-    if (it == values.end()) {
-      auto c = constants_.find(o.name);
-      GL_CHECK(c != constants_.end(), graph_.source, ": output '", o.name, "' was not computed");
-      it = values.emplace(c->first, tape.constant(c->second.value, c->first)).first;
-    }
-    result.push_back(it->second);
-  }
+  for (const std::string& name : names) result.push_back(lookup(name, nullptr));
   return result;
+}
+
+std::string Model::logits_name() const {
+  GL_CHECK(!graph_.outputs.empty(), graph_.source, ": the model has no outputs");
+  const std::string& out = graph_.outputs[0].name;
+  for (const auto& layer : layers_) {
+    const NodeDef& n = layer->node();
+    if (!n.outputs.empty() && n.outputs[0] == out &&
+        (n.op_type == "Softmax" || n.op_type == "LogSoftmax") && !n.inputs.empty())
+      return n.inputs[0];
+  }
+  return out;
 }
 
 Var Model::forward(Tape& tape, const Tensor& input, bool requires_grad) const {

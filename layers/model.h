@@ -38,6 +38,14 @@ class Model {
   // Convenience: one input tensor (requires_grad as given), first output.
   Var forward(Tape& tape, const Tensor& input, bool requires_grad = true) const;
 
+  // Runs the graph until the named tensors (outputs, intermediates or constants) are computed and
+  // returns them in the order asked; layers after the last one needed are not run.
+  std::vector<Var> forward_named(Tape& tape, const std::vector<Var>& inputs,
+                                 const std::vector<std::string>& names) const;
+  // The tensor that holds the class scores: the first output, or — when that output comes from a
+  // Softmax or LogSoftmax — that node's input (attribution explains logits by default).
+  std::string logits_name() const;
+
   const Graph& graph() const { return graph_; }
   // Constants after load-time folding: the graph's initializers plus folded node outputs.
   const std::map<std::string, Initializer>& constants() const { return constants_; }
