@@ -1,0 +1,52 @@
+// The batched gradient pass every gradient method is built on: rows of X run through the function
+// in chunks of at most `batch` rows; each chunk is one forward and one backward whose seed selects,
+// for every row, its target score (minus its contrast class's score when one is given). Taps
+// collect named activations/gradients and bias maps along the way.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "attribution/function.h"
+#include "engine/taps.h"
+
+namespace gradlens {
+
+struct PassOptions {
+  GradRules rules;
+  int64_t batch = 32;                 // rows per forward/backward
+  bool input_gradient = true;         // ∂score/∂x (false for CAM-only passes)
+  std::vector<std::string> layers;    // tensors whose activation and gradient are collected
+  bool bias_maps = false;             // collect grad ⊙ bias maps (FullGrad)
+};
+
+struct LayerCapture {
+  std::string name;
+  Tensor activation;  // [M, ...]
+  Tensor gradient;    // [M, ...]
+};
+
+struct BiasCapture {
+  std::string name;
+  std::string op;
+  Tensor map;  // [M, ...] grad ⊙ bias, shaped like the layer's output
+};
+
+struct PassResult {
+  std::vector<double> scores;  // per row: y_target (− y_contrast)
+  Tensor logits;               // [M, C] the function's scores
+  Tensor input_grad;           // [M, ...] when requested
+  std::vector<LayerCapture> layers;
+  std::vector<BiasCapture> biases;
+};
+
+// targets[m] (and contrast[m] when contrast is non-empty) for each row m of X.
+PassResult gradient_pass(const Function& f, const Tensor& X, const std::vector<int64_t>& targets,
+                         const std::vector<int64_t>& contrast, const PassOptions& options);
+
+// Scores only (no backward), in chunks: [M, C].
+Tensor evaluate_scores(const Function& f, const Tensor& X, int64_t batch);
+
+// Rows [begin, end) of X as a view (no copy).
+Tensor rows(const Tensor& X, int64_t begin, int64_t end);
+
+}  // namespace gradlens

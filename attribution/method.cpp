@@ -1,0 +1,97 @@
+#include "attribution/method.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include "engine/error.h"
+
+namespace gradlens {
+
+namespace {
+const Parameter& declared(const MethodInfo& m, const std::string& name) {
+  for (const Parameter& p : m.parameters)
+    if (p.name == name) return p;
+  fail("method '", m.name, "' has no parameter '", name, "'");
+}
+}  // namespace
+
+std::string Options::text(const MethodInfo& m, const std::string& name) const {
+  const Parameter& p = declared(m, name);
+  auto it = values_.find(name);
+  return it == values_.end() ? p.fallback : it->second;
+}
+
+double Options::number(const MethodInfo& m, const std::string& name, double min, double max) const {
+  const std::string v = text(m, name);
+  char* end = nullptr;
+  errno = 0;
+  const double d = std::strtod(v.c_str(), &end);
+  GL_CHECK(!v.empty() && *end == '\0' && errno == 0 && std::isfinite(d), m.name, ": --", name,
+           " expects a number, got '", v, "'");
+  GL_CHECK(d >= min && d <= max, m.name, ": --", name, " must be in [", min, ", ", max, "], got ", d);
+  return d;
+}
+
+int64_t Options::integer(const MethodInfo& m, const std::string& name, int64_t min, int64_t max) const {
+  const std::string v = text(m, name);
+  char* end = nullptr;
+  errno = 0;
+  const long long i = std::strtoll(v.c_str(), &end, 10);
+  GL_CHECK(!v.empty() && *end == '\0' && errno == 0, m.name, ": --", name,
+           " expects an integer, got '", v, "'");
+  GL_CHECK(i >= min && i <= max, m.name, ": --", name, " must be in [", min, ", ", max, "], got ", i);
+  return i;
+}
+
+bool Options::boolean(const MethodInfo& m, const std::string& name) const {
+  const std::string v = text(m, name);
+  if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
+  if (v == "0" || v == "false" || v == "no" || v == "off" || v.empty()) return false;
+  fail(m.name, ": --", name, " expects true or false, got '", v, "'");
+}
+
+void Options::check_known(const MethodInfo& m, const std::vector<std::string>& shared) const {
+  for (const auto& [name, value] : values_) {
+    (void)value;
+    if (std::find(shared.begin(), shared.end(), name) != shared.end()) continue;
+    declared(m, name);
+  }
+}
+
+namespace {
+std::vector<std::unique_ptr<Method>>& registry() {
+  static std::vector<std::unique_ptr<Method>> r;
+  return r;
+}
+}  // namespace
+
+bool register_method(std::unique_ptr<Method> m) {
+  registry().push_back(std::move(m));
+  return true;
+}
+
+const Method* find_method(const std::string& name) {
+  for (const auto& m : registry())
+    if (m->info().name == name) return m.get();
+  return nullptr;
+}
+
+const Method& method(const std::string& name) {
+  if (const Method* m = find_method(name)) return *m;
+  std::string known;
+  for (const Method* m : methods()) known += (known.empty() ? "" : ", ") + m->info().name;
+  fail("unknown method '", name, "' (available: ", known, ")");
+}
+
+std::vector<const Method*> methods() {
+  std::vector<const Method*> out;
+  for (const auto& m : registry()) out.push_back(m.get());
+  std::sort(out.begin(), out.end(), [](const Method* a, const Method* b) {
+    return std::tie(a->info().family, a->info().name) < std::tie(b->info().family, b->info().name);
+  });
+  return out;
+}
+
+}  // namespace gradlens

@@ -1,0 +1,84 @@
+// Attribution methods: each registers itself by its CLI name with what `gradlens methods` shows
+// (family, paper, parameters, cost) and explains a batch of examples through a Function.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attribution/function.h"
+
+namespace gradlens {
+
+struct Parameter {
+  std::string name;      // as the CLI flag, without dashes
+  std::string fallback;  // default value as text
+  std::string help;
+};
+
+struct MethodInfo {
+  std::string name;    // kebab-case CLI name
+  std::string family;  // "gradient", "rule", "cam", "bias", "path", ...
+  std::string paper;   // "Simonyan et al. 2014"
+  std::string cost;    // forward/backward passes per example, e.g. "1F + 1B"
+  std::string summary;
+  std::vector<Parameter> parameters;
+  bool layer_map = false;  // output at a layer's resolution [N,1,h,w] (CAMs), else input-shaped
+};
+
+// Method parameters by name, as text; typed access validates and names the parameter.
+class Options {
+ public:
+  void set(const std::string& name, const std::string& value) { values_[name] = value; }
+  bool has(const std::string& name) const { return values_.count(name) > 0; }
+  const std::map<std::string, std::string>& values() const { return values_; }
+  // Value or the method's default (the parameter must be declared by the method).
+  std::string text(const MethodInfo& m, const std::string& name) const;
+  double number(const MethodInfo& m, const std::string& name, double min, double max) const;
+  int64_t integer(const MethodInfo& m, const std::string& name, int64_t min, int64_t max) const;
+  bool boolean(const MethodInfo& m, const std::string& name) const;
+  // Throws when a value is given for a parameter the method does not have.
+  void check_known(const MethodInfo& m, const std::vector<std::string>& shared = {}) const;
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+struct Request {
+  const Function* function = nullptr;
+  Tensor input;                   // [N, ...]
+  std::vector<int64_t> targets;   // one per example
+  std::vector<int64_t> contrast;  // empty, or one per example (contrastive gradients)
+  int64_t batch = 32;             // rows per forward/backward
+  uint64_t seed = 0;
+  Options options;
+};
+
+struct Explanation {
+  Tensor attribution;  // input-shaped, or [N,1,h,w] for layer maps
+  std::vector<double> scores;  // per example: the explained score f(x)
+  // Extra per-example numbers reported in JSON ("completeness_gap", "bias_total", ...).
+  std::map<std::string, std::vector<double>> per_example;
+  std::map<std::string, std::string> notes;  // e.g. {"layer", "relu4"}
+  int64_t forward_passes = 0;   // rows that went through a forward, all examples together
+  int64_t backward_passes = 0;
+};
+
+class Method {
+ public:
+  virtual ~Method() = default;
+  virtual const MethodInfo& info() const = 0;
+  virtual Explanation explain(const Request& request) const = 0;
+};
+
+bool register_method(std::unique_ptr<Method> method);
+const Method* find_method(const std::string& name);  // nullptr when unknown
+const Method& method(const std::string& name);       // Error listing the known names
+std::vector<const Method*> methods();                // sorted by family then name
+
+}  // namespace gradlens
+
+#define GRADLENS_REGISTER_METHOD(ID, CLASS) \
+  namespace {                               \
+  const bool method_##ID = ::gradlens::register_method(std::make_unique<CLASS>()); \
+  }
