@@ -68,6 +68,7 @@ Var Tape::record(const NodeInfo& info, const Var* inputs, int num_inputs, const 
   for (Observer* o : observers_) n.requires_grad |= o->wants_gradient(info);
   if (n.requires_grad && num_inputs > 0) n.backward = std::move(backward);
   nodes_.push_back(std::move(n));
+  for (Observer* o : observers_) o->edit_forward(nodes_.back().info, nodes_.back().value);
   for (Observer* o : observers_) o->on_forward(nodes_.back().info, output);
   has_forward_end_ = false;
   return Var{this, int32_t(nodes_.size() - 1)};

@@ -49,6 +49,10 @@ class Observer {
   // of the run requires one (Grad-CAM needs a layer's gradient, not the input's).
   virtual bool wants_gradient(const NodeInfo&) { return false; }
   virtual void on_forward(const NodeInfo&, const Tensor& /*value*/) {}
+  // Interventions (Ablation-CAM): may change a node's value in place right after it is computed,
+  // before later nodes read it. Meant for forward-only runs; values that share memory with others
+  // (Reshape and Identity outputs are views of their inputs) change together.
+  virtual void edit_forward(const NodeInfo&, Tensor& /*value*/) {}
   // Called once per node whose output received a gradient, after it is complete and before the
   // node's own backward rule runs.
   virtual void on_backward(const NodeInfo&, const Tensor& /*value*/, const Tensor& /*grad*/) {}

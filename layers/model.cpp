@@ -171,6 +171,38 @@ std::vector<Var> Model::forward_named(Tape& tape, const std::vector<Var>& inputs
   return result;
 }
 
+std::vector<std::pair<std::string, Shape>> Model::infer_shapes(const std::vector<Shape>& inputs) const {
+  GL_CHECK(inputs.size() == graph_.inputs.size(), graph_.source, ": model takes ",
+           graph_.inputs.size(), " inputs, given ", inputs.size());
+  std::unordered_map<std::string, Shape> shapes;
+  std::vector<std::pair<std::string, Shape>> ordered;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    shapes[graph_.inputs[k].name] = inputs[k];
+    ordered.emplace_back(graph_.inputs[k].name, inputs[k]);
+  }
+  for (const auto& [name, c] : constants_) shapes[name] = c.value.shape();
+  for (const auto& layer : layers_) {
+    const NodeDef& n = layer->node();
+    std::vector<Shape> in;
+    for (const std::string& i : n.inputs) {
+      auto it = i.empty() ? shapes.end() : shapes.find(i);
+      in.push_back(it == shapes.end() ? Shape{} : it->second);
+    }
+    std::vector<Shape> out;
+    try {
+      out = layer->infer(in);
+    } catch (const Error& e) {
+      fail(graph_.source, ": ", e.what());
+    }
+    for (size_t k = 0; k < n.outputs.size() && k < out.size(); ++k) {
+      if (n.outputs[k].empty()) continue;
+      shapes[n.outputs[k]] = out[k];
+      ordered.emplace_back(n.outputs[k], out[k]);
+    }
+  }
+  return ordered;
+}
+
 std::string Model::logits_name() const {
   GL_CHECK(!graph_.outputs.empty(), graph_.source, ": the model has no outputs");
   const std::string& out = graph_.outputs[0].name;

@@ -46,6 +46,10 @@ class Model {
   // Softmax or LogSoftmax — that node's input (attribution explains logits by default).
   std::string logits_name() const;
 
+  // Static shapes of every tensor for an input of this shape (each layer's infer()), in execution
+  // order: graph inputs first, then each layer's outputs.
+  std::vector<std::pair<std::string, Shape>> infer_shapes(const std::vector<Shape>& inputs) const;
+
   const Graph& graph() const { return graph_; }
   // Constants after load-time folding: the graph's initializers plus folded node outputs.
   const std::map<std::string, Initializer>& constants() const { return constants_; }
