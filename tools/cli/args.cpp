@@ -15,7 +15,7 @@ Args::Args(std::string command, std::vector<Flag> flags, std::string positional_
 const Flag& Args::find(const std::string& name) const {
   for (const Flag& f : flags_)
     if (f.name == name) return f;
-  fail("gradlens ", command_, ": unknown flag '--", name, "' (see gradlens ", command_, " --help)");
+  fail("unknown flag '--", name, "' (see gradlens ", command_, " --help)");
 }
 
 void Args::parse(const std::vector<std::string>& argv) {
@@ -35,14 +35,14 @@ void Args::parse(const std::vector<std::string>& argv) {
       }
       const Flag& f = find(name);
       if (f.value_name.empty()) {
-        GL_CHECK(!inline_value, "gradlens ", command_, ": flag '--", name, "' takes no value");
+        GL_CHECK(!inline_value, "flag '--", name, "' takes no value");
         value = "1";
       } else if (!inline_value) {
-        GL_CHECK(i + 1 < argv.size(), "gradlens ", command_, ": flag '--", name, "' needs a value (",
+        GL_CHECK(i + 1 < argv.size(), "flag '--", name, "' needs a value (",
                  f.value_name, ")");
         value = argv[++i];
       }
-      GL_CHECK(!values_.count(name), "gradlens ", command_, ": flag '--", name, "' given twice");
+      GL_CHECK(!values_.count(name), "flag '--", name, "' given twice");
       values_[name] = value;
       continue;
     }
@@ -73,9 +73,9 @@ int64_t Args::get_int(const std::string& name, int64_t min, int64_t max) const {
   char* end = nullptr;
   errno = 0;
   const long long parsed = std::strtoll(v.c_str(), &end, 10);
-  GL_CHECK(!v.empty() && end && *end == '\0' && errno == 0, "gradlens ", command_, ": flag '--",
+  GL_CHECK(!v.empty() && end && *end == '\0' && errno == 0, "flag '--",
            name, "' expects an integer, got '", v, "'");
-  GL_CHECK(parsed >= min && parsed <= max, "gradlens ", command_, ": flag '--", name, "' must be in [",
+  GL_CHECK(parsed >= min && parsed <= max, "flag '--", name, "' must be in [",
            min, ", ", max, "], got ", parsed);
   return parsed;
 }
@@ -85,8 +85,8 @@ double Args::get_double(const std::string& name) const {
   char* end = nullptr;
   errno = 0;
   const double parsed = std::strtod(v.c_str(), &end);
-  GL_CHECK(!v.empty() && end && *end == '\0' && errno == 0 && std::isfinite(parsed), "gradlens ",
-           command_, ": flag '--", name, "' expects a number, got '", v, "'");
+  GL_CHECK(!v.empty() && end && *end == '\0' && errno == 0 && std::isfinite(parsed),
+           "flag '--", name, "' expects a number, got '", v, "'");
   return parsed;
 }
 

@@ -1,0 +1,19 @@
+// The CLI's commands. Each returns the process exit code; errors are thrown as gradlens::Error.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace gradlens::cli {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+const std::vector<Command>& commands();
+
+int run_methods(const std::vector<std::string>& args);
+int run_rules(const std::vector<std::string>& args);
+
+}  // namespace gradlens::cli
