@@ -169,7 +169,7 @@ class Conv : public Layer {
         for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] = xc[base + ow * sw];
         std::fill(d + ow1, d + Wo, 0.f);
       }
-    });
+    }, min_parallel_tasks(Ho * Wo));
   }
 
   // dx[c, ...] += col2im(col): parallel over channels, so each task owns one plane of dx.
@@ -192,7 +192,7 @@ class Conv : public Layer {
           }
         }
       }
-    });
+    }, min_parallel_tasks(p.kh * p.kw * Ho * Wo));
   }
 
   // Cg = 1: output channel m reads input channel m / Mg only. One task per output plane.
@@ -218,7 +218,7 @@ class Conv : public Layer {
           }
         }
       }
-    });
+    }, min_parallel_tasks(p.kh * p.kw * Ho * Wo));
   }
 
   // dx[n, c] += Σ over the Mg output channels of input channel c. One task per input plane.
@@ -245,7 +245,7 @@ class Conv : public Layer {
           }
         }
       }
-    });
+    }, min_parallel_tasks(p.mg * p.kh * p.kw * Ho * Wo));
   }
 
   void backward(BackwardContext& ctx) const {

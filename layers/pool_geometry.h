@@ -80,6 +80,15 @@ Window2d plan_window_2d(const WindowAttributes& attributes, int64_t height, int6
 // "[1,2,3]" for error messages.
 std::string format_ints(const std::vector<int64_t>& values);
 
+// parallel_for's min_parallel for tasks of about `work_per_task` element operations each: layers
+// too small to repay a parallel region run serially. Tasks write disjoint outputs, so this
+// changes timing only, never a result.
+inline int64_t min_parallel_tasks(int64_t work_per_task) {
+  constexpr int64_t kMinParallelWork = int64_t(1) << 15;
+  const int64_t tasks = kMinParallelWork / (work_per_task > 0 ? work_per_task : 1);
+  return tasks > 2 ? tasks : 2;
+}
+
 // Checks that x is rank 4 (NCHW); otherwise an Error naming the node.
 void require_nchw(const Shape& x, const Layer& layer, const char* what);
 
