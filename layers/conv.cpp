@@ -9,6 +9,8 @@
 //   convolutions (Cg = 1) run a direct per-plane kernel.
 // Backward, input only (weights and bias are constants in attribution):
 //   col_grad = W[g]ᵀ · g[g], then col2im scatter-adds col_grad into dx.
+// W and B are read once at load (constant initializers) and kept by the layer; the W and B tape
+// inputs are recorded for the graph's sake only and never receive a gradient.
 // Every parallel loop writes disjoint outputs (rows of col, channels of dx, planes), and GEMM is
 // deterministic, so results do not depend on the thread count.
 #include <algorithm>
