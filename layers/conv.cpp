@@ -1,0 +1,287 @@
+// Conv (ONNX operators §Conv), 2-D, NCHW. X [N, C, H, W], W [M, C/group, kH, kW], B [M]:
+//   y[n, m, oh, ow] = B[m] + Σ_{c ∈ group(m), i, j} W[m, c, i, j] · x[n, c, oh·sH − pT + i·dH,
+//                                                                    ow·sW − pL + j·dW]
+// with zero padding (window geometry and auto_pad in layers/pool_geometry.h).
+//
+// Forward per batch item and group g (Mg = M/group, Cg = C/group):
+//   y[g] (Mg × Ho·Wo) = W[g] (Mg × Cg·kH·kW) · col (Cg·kH·kW × Ho·Wo)        (im2col + GEMM)
+//   1×1 kernels with stride 1 and no padding use x[g] (Cg × H·W) as col directly; depthwise
+//   convolutions (Cg = 1) run a direct per-plane kernel.
+// Backward, input only (weights and bias are constants in attribution):
+//   col_grad = W[g]ᵀ · g[g], then col2im scatter-adds col_grad into dx.
+// W and B are read once at load (constant initializers) and kept by the layer; the W and B tape
+// inputs are recorded for the graph's sake only and never receive a gradient.
+// Every parallel loop writes disjoint outputs (rows of col, channels of dx, planes), and GEMM is
+// deterministic, so results do not depend on the thread count.
+#include <algorithm>
+
+#include "engine/gemm.h"
+#include "engine/parallel.h"
+#include "layers/layer.h"
+#include "layers/pool_geometry.h"
+
+namespace gradlens {
+
+class Conv : public Layer {
+ public:
+  std::vector<Shape> infer(const std::vector<Shape>& inputs) const override {
+    if (inputs.empty()) error("expected input X");
+    return {plan(inputs[0]).output_shape()};
+  }
+
+  int64_t macs(const std::vector<Shape>& inputs) const override {
+    if (inputs.empty()) return 0;
+    const Plan p = plan(inputs[0]);
+    return p.n * p.m * p.win.h.output * p.win.w.output * p.cg * p.kh * p.kw;
+  }
+
+  void forward(Tape& tape, const std::vector<Var>& in, std::vector<Var>& out) const override {
+    const Tensor& x = in[0].value();
+    const Plan p = plan(x.shape());
+    Tensor y = tape.alloc(p.output_shape());
+    switch (p.kernel) {
+      case Kernel::depthwise: depthwise_forward(p, x.data(), y.data()); break;
+      case Kernel::pointwise: gemm_forward(p, x.data(), nullptr, y.data()); break;
+      case Kernel::im2col: {
+        Tensor col = tape.alloc({p.cg * p.kh * p.kw, p.out_plane()});
+        gemm_forward(p, x.data(), col.data(), y.data());
+        break;
+      }
+    }
+    Var inputs[3];
+    int count = 0;
+    for (const Var& v : in)
+      if (v.valid() && count < 3) inputs[count++] = v;
+    out[0] = tape.record(info(0, bias_.empty() ? nullptr : &bias_), inputs, count, y,
+                         [this](BackwardContext& ctx) { backward(ctx); });
+  }
+
+ protected:
+  void parse(AttributeReader& reader, const std::vector<const Initializer*>& constants) override {
+    expect_inputs(2, 3);
+    WindowAttributeSet set;
+    set.kernel_required = false;
+    set.ceil_mode = false;
+    window_ = read_window_attributes(reader, *this, set);
+    group_ = reader.get_int("group", 1);
+    if (group_ < 1) error("group must be >= 1, got ", group_);
+
+    const Tensor& w = constant_input(constants, 1, "weight W").value;
+    if (w.rank() != 4)
+      error("weight W must be 4-D [M, C/group, kH, kW] (only 2-D convolution is supported), got ",
+            w.shape().str());
+    for (int i = 0; i < 4; ++i)
+      if (w.dim(i) < 1) error("weight W has an empty axis: ", w.shape().str());
+    if (w.dim(0) % group_ != 0)
+      error("output channels ", w.dim(0), " (weight W ", w.shape().str(),
+            ") are not divisible by group ", group_);
+    if (!window_.kernel.empty() && (window_.kernel[0] != w.dim(2) || window_.kernel[1] != w.dim(3)))
+      error("kernel_shape ", format_ints(window_.kernel), " does not match weight W ",
+            w.shape().str());
+    weight_ = w.owning() ? w : w.clone();
+
+    if (node_.inputs.size() > 2 && !node_.inputs[2].empty()) {
+      const Tensor& b = constant_input(constants, 2, "bias B").value;
+      if (b.rank() != 1 || b.dim(0) != w.dim(0))
+        error("bias B must have shape [", w.dim(0), "] (one per output channel), got ",
+              b.shape().str());
+      bias_ = Tensor(Shape{w.dim(0), 1, 1});
+      bias_.copy_from(b);
+    }
+  }
+
+ private:
+  enum class Kernel { im2col, pointwise, depthwise };
+
+  struct Plan {
+    int64_t n = 0, c = 0, h = 0, w = 0;  // input
+    int64_t m = 0, group = 1, cg = 0, mg = 0, kh = 0, kw = 0;
+    Window2d win;
+    Kernel kernel = Kernel::im2col;
+    int64_t in_plane() const { return h * w; }
+    int64_t out_plane() const { return win.h.output * win.w.output; }
+    Shape output_shape() const { return {n, m, win.h.output, win.w.output}; }
+  };
+
+  Plan plan(const Shape& x) const {
+    require_nchw(x, *this, "input X");
+    Plan p;
+    p.n = x[0];
+    p.c = x[1];
+    p.h = x[2];
+    p.w = x[3];
+    p.m = weight_.dim(0);
+    p.group = group_;
+    p.cg = weight_.dim(1);
+    p.mg = p.m / group_;
+    p.kh = weight_.dim(2);
+    p.kw = weight_.dim(3);
+    if (p.c != p.cg * group_)
+      error("input X has ", p.c, " channels but weight W ", weight_.shape().str(), " with group ",
+            group_, " expects ", p.cg * group_);
+    p.win = plan_window_2d(window_, p.h, p.w, p.kh, p.kw, *this);
+    if (p.cg == 1)
+      p.kernel = Kernel::depthwise;
+    else if (p.kh == 1 && p.kw == 1 && p.win.h.stride == 1 && p.win.w.stride == 1 &&
+             p.win.unpadded())
+      p.kernel = Kernel::pointwise;
+    return p;
+  }
+
+  const float* group_weight(const Plan& p, int64_t g) const {
+    return weight_.data() + g * p.mg * p.cg * p.kh * p.kw;
+  }
+
+  // y (M × Ho·Wo per item) = W[g] · col, col = im2col(x) or x itself (pointwise, col == null).
+  void gemm_forward(const Plan& p, const float* x, float* col, float* y) const {
+    const int64_t rows = p.cg * p.kh * p.kw, cols = p.out_plane();
+    for (int64_t n = 0; n < p.n; ++n) {
+      for (int64_t g = 0; g < p.group; ++g) {
+        const float* xg = x + (n * p.c + g * p.cg) * p.in_plane();
+        float* yg = y + (n * p.m + g * p.mg) * cols;
+        const float* b = col ? col : xg;
+        if (col) im2col(p, xg, col);
+        if (!bias_.empty())
+          for (int64_t r = 0; r < p.mg; ++r)
+            std::fill(yg + r * cols, yg + (r + 1) * cols, bias_[g * p.mg + r]);
+        gemm(p.mg, cols, rows, group_weight(p, g), false, b, false, yg, !bias_.empty());
+      }
+    }
+  }
+
+  // col[(c·kH + i)·kW + j, oh·Wo + ow] = x[c, oh·sH − pT + i·dH, ow·sW − pL + j·dW] (0 outside).
+  static void im2col(const Plan& p, const float* x, float* col) {
+    const int64_t Ho = p.win.h.output, Wo = p.win.w.output;
+    parallel_for(p.cg * p.kh * p.kw, [&](int64_t r) {
+      const int64_t c = r / (p.kh * p.kw), i = r / p.kw % p.kh, j = r % p.kw;
+      const float* xc = x + c * p.in_plane();
+      float* dst = col + r * Ho * Wo;
+      int64_t oh0, oh1, ow0, ow1;
+      p.win.h.outputs_reading(i, oh0, oh1);
+      p.win.w.outputs_reading(j, ow0, ow1);
+      const int64_t sw = p.win.w.stride;
+      for (int64_t oh = 0; oh < Ho; ++oh) {
+        float* d = dst + oh * Wo;
+        if (oh < oh0 || oh >= oh1) {
+          std::fill(d, d + Wo, 0.f);
+          continue;
+        }
+        const int64_t base = p.win.h.tap(oh, i) * p.w + p.win.w.tap(0, j);
+        std::fill(d, d + ow0, 0.f);
+        for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] = xc[base + ow * sw];
+        std::fill(d + ow1, d + Wo, 0.f);
+      }
+    }, min_parallel_tasks(Ho * Wo));
+  }
+
+  // dx[c, ...] += col2im(col): parallel over channels, so each task owns one plane of dx.
+  static void col2im_add(const Plan& p, const float* col, float* dx) {
+    const int64_t Ho = p.win.h.output, Wo = p.win.w.output;
+    parallel_for(p.cg, [&](int64_t c) {
+      float* dc = dx + c * p.in_plane();
+      for (int64_t i = 0; i < p.kh; ++i) {
+        int64_t oh0, oh1;
+        p.win.h.outputs_reading(i, oh0, oh1);
+        for (int64_t j = 0; j < p.kw; ++j) {
+          int64_t ow0, ow1;
+          p.win.w.outputs_reading(j, ow0, ow1);
+          const float* src = col + ((c * p.kh + i) * p.kw + j) * Ho * Wo;
+          const int64_t sw = p.win.w.stride;
+          for (int64_t oh = oh0; oh < oh1; ++oh) {
+            const int64_t base = p.win.h.tap(oh, i) * p.w + p.win.w.tap(0, j);
+            const float* s = src + oh * Wo;
+            for (int64_t ow = ow0; ow < ow1; ++ow) dc[base + ow * sw] += s[ow];
+          }
+        }
+      }
+    }, min_parallel_tasks(p.kh * p.kw * Ho * Wo));
+  }
+
+  // Cg = 1: output channel m reads input channel m / Mg only. One task per output plane.
+  void depthwise_forward(const Plan& p, const float* x, float* y) const {
+    const int64_t Ho = p.win.h.output, Wo = p.win.w.output, sw = p.win.w.stride;
+    parallel_for(p.n * p.m, [&](int64_t plane) {
+      const int64_t n = plane / p.m, m = plane % p.m;
+      const float* xc = x + (n * p.c + m / p.mg) * p.in_plane();
+      const float* wm = weight_.data() + m * p.kh * p.kw;
+      float* ym = y + plane * Ho * Wo;
+      std::fill(ym, ym + Ho * Wo, bias_.empty() ? 0.f : bias_[m]);
+      for (int64_t i = 0; i < p.kh; ++i) {
+        int64_t oh0, oh1;
+        p.win.h.outputs_reading(i, oh0, oh1);
+        for (int64_t j = 0; j < p.kw; ++j) {
+          int64_t ow0, ow1;
+          p.win.w.outputs_reading(j, ow0, ow1);
+          const float wv = wm[i * p.kw + j];
+          for (int64_t oh = oh0; oh < oh1; ++oh) {
+            const int64_t base = p.win.h.tap(oh, i) * p.w + p.win.w.tap(0, j);
+            float* d = ym + oh * Wo;
+            for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] += wv * xc[base + ow * sw];
+          }
+        }
+      }
+    }, min_parallel_tasks(p.kh * p.kw * Ho * Wo));
+  }
+
+  // dx[n, c] += Σ over the Mg output channels of input channel c. One task per input plane.
+  void depthwise_backward(const Plan& p, const float* gy, float* dx) const {
+    const int64_t Ho = p.win.h.output, Wo = p.win.w.output, sw = p.win.w.stride;
+    parallel_for(p.n * p.c, [&](int64_t plane) {
+      const int64_t n = plane / p.c, c = plane % p.c;
+      float* dc = dx + plane * p.in_plane();
+      for (int64_t m = c * p.mg; m < (c + 1) * p.mg; ++m) {
+        const float* wm = weight_.data() + m * p.kh * p.kw;
+        const float* gm = gy + (n * p.m + m) * Ho * Wo;
+        for (int64_t i = 0; i < p.kh; ++i) {
+          int64_t oh0, oh1;
+          p.win.h.outputs_reading(i, oh0, oh1);
+          for (int64_t j = 0; j < p.kw; ++j) {
+            int64_t ow0, ow1;
+            p.win.w.outputs_reading(j, ow0, ow1);
+            const float wv = wm[i * p.kw + j];
+            for (int64_t oh = oh0; oh < oh1; ++oh) {
+              const int64_t base = p.win.h.tap(oh, i) * p.w + p.win.w.tap(0, j);
+              const float* s = gm + oh * Wo;
+              for (int64_t ow = ow0; ow < ow1; ++ow) dc[base + ow * sw] += wv * s[ow];
+            }
+          }
+        }
+      }
+    }, min_parallel_tasks(p.mg * p.kh * p.kw * Ho * Wo));
+  }
+
+  void backward(BackwardContext& ctx) const {
+    if (!ctx.needs_grad(0)) return;
+    const Plan p = plan(ctx.input(0).shape());
+    const float* gy = ctx.grad_output().data();
+    float* dx = ctx.grad_buffer(0).data();
+    if (p.kernel == Kernel::depthwise) {
+      depthwise_backward(p, gy, dx);
+      return;
+    }
+    const int64_t rows = p.cg * p.kh * p.kw, cols = p.out_plane();
+    Tensor col_grad;
+    if (p.kernel == Kernel::im2col) col_grad = ctx.alloc({rows, cols});
+    for (int64_t n = 0; n < p.n; ++n) {
+      for (int64_t g = 0; g < p.group; ++g) {
+        const float* gg = gy + (n * p.m + g * p.mg) * cols;
+        float* dxg = dx + (n * p.c + g * p.cg) * p.in_plane();
+        if (p.kernel == Kernel::pointwise) {
+          gemm(rows, cols, p.mg, group_weight(p, g), true, gg, false, dxg, true);
+        } else {
+          gemm(rows, cols, p.mg, group_weight(p, g), true, gg, false, col_grad.data(), false);
+          col2im_add(p, col_grad.data(), dxg);
+        }
+      }
+    }
+  }
+
+  WindowAttributes window_;
+  int64_t group_ = 1;
+  Tensor weight_;  // [M, C/group, kH, kW]
+  Tensor bias_;    // [M, 1, 1], empty without B
+};
+
+}  // namespace gradlens
+
+GRADLENS_REGISTER_LAYER(Conv, gradlens::Conv)

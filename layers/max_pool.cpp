@@ -1,0 +1,104 @@
+// MaxPool (ONNX operators §MaxPool), 2-D, NCHW, first output Y only:
+//   y[n, c, oh, ow] = max_{i, j} x[n, c, oh·sH − pT + i·dH, ow·sW − pL + j·dW]
+// over the taps that fall inside the input: padding is −∞ and never wins. Output size, auto_pad
+// and ceil_mode follow layers/pool_geometry.h.
+// Backward: dx[argmax of each window] += g, the arg-max being the first maximum in scan order
+// (rows, then columns) at ties, as PyTorch. The arg-max is recomputed from x, so nothing but the
+// output is stored. One task per (n, c) plane: each writes only its own plane of dx.
+#include <cmath>
+
+#include "engine/parallel.h"
+#include "layers/layer.h"
+#include "layers/pool_geometry.h"
+
+namespace gradlens {
+
+class MaxPool : public Layer {
+ public:
+  std::vector<Shape> infer(const std::vector<Shape>& inputs) const override {
+    if (inputs.empty()) error("expected input X");
+    const Window2d win = plan(inputs[0]);
+    return {Shape{inputs[0][0], inputs[0][1], win.h.output, win.w.output}};
+  }
+
+  void forward(Tape& tape, const std::vector<Var>& in, std::vector<Var>& out) const override {
+    const Tensor& x = in[0].value();
+    const Window2d win = plan(x.shape());
+    const int64_t H = x.dim(2), W = x.dim(3), Ho = win.h.output, Wo = win.w.output;
+    Tensor y = tape.alloc({x.dim(0), x.dim(1), Ho, Wo});
+    parallel_for(x.dim(0) * x.dim(1), [&](int64_t plane) {
+      const float* xp = x.data() + plane * H * W;
+      float* yp = y.data() + plane * Ho * Wo;
+      for (int64_t oh = 0; oh < Ho; ++oh)
+        for (int64_t ow = 0; ow < Wo; ++ow) yp[oh * Wo + ow] = xp[argmax(win, xp, oh, ow)];
+    }, min_parallel_tasks(Ho * Wo * win.h.kernel * win.w.kernel));
+    out[0] = tape.record(info(), {in[0]}, y, [this](BackwardContext& ctx) {
+      if (!ctx.needs_grad(0)) return;
+      const Tensor& x = ctx.input(0);
+      const Window2d win = plan(x.shape());
+      const int64_t H = x.dim(2), W = x.dim(3), Ho = win.h.output, Wo = win.w.output;
+      const float* g = ctx.grad_output().data();
+      float* dx = ctx.grad_buffer(0).data();
+      parallel_for(x.dim(0) * x.dim(1), [&](int64_t plane) {
+        const float* xp = x.data() + plane * H * W;
+        const float* gp = g + plane * Ho * Wo;
+        float* dp = dx + plane * H * W;
+        for (int64_t oh = 0; oh < Ho; ++oh)
+          for (int64_t ow = 0; ow < Wo; ++ow) dp[argmax(win, xp, oh, ow)] += gp[oh * Wo + ow];
+      }, min_parallel_tasks(Ho * Wo * win.h.kernel * win.w.kernel));
+    });
+  }
+
+ protected:
+  void parse(AttributeReader& reader, const std::vector<const Initializer*>&) override {
+    expect_inputs(1, 1);
+    if (node_.outputs.size() > 1 && !node_.outputs[1].empty())
+      error("the Indices output ('", node_.outputs[1], "') is not supported, only Y");
+    WindowAttributeSet set;
+    set.kernel_required = true;
+    set.ceil_mode = true;
+    window_ = read_window_attributes(reader, *this, set);
+    const int64_t storage_order = reader.get_int("storage_order", 0);
+    if (storage_order != 0)
+      error("storage_order ", storage_order, " is not supported (only 0, row-major)");
+  }
+
+ private:
+  Window2d plan(const Shape& x) const {
+    require_nchw(x, *this, "input X");
+    const Window2d win =
+        plan_window_2d(window_, x[2], x[3], window_.kernel[0], window_.kernel[1], *this);
+    if (!win.h.every_window_reads_input() || !win.w.every_window_reads_input())
+      error("a pooling window holds only padding (pads ", format_ints({window_.pads.begin(), window_.pads.end()}),
+            ", input ", x.str(), ")");
+    return win;
+  }
+
+  // Index in the plane of the first maximum of window (oh, ow); NaN wins, as in PyTorch.
+  static int64_t argmax(const Window2d& win, const float* plane, int64_t oh, int64_t ow) {
+    int64_t i0, i1, j0, j1;
+    win.h.input_taps(oh, i0, i1);
+    win.w.input_taps(ow, j0, j1);
+    const int64_t W = win.w.input;
+    int64_t best = win.h.tap(oh, i0) * W + win.w.tap(ow, j0);
+    float best_value = plane[best];
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t row = win.h.tap(oh, i) * W;
+      for (int64_t j = j0; j < j1; ++j) {
+        const int64_t k = row + win.w.tap(ow, j);
+        const float v = plane[k];
+        if (v > best_value || (std::isnan(v) && !std::isnan(best_value))) {
+          best_value = v;
+          best = k;
+        }
+      }
+    }
+    return best;
+  }
+
+  WindowAttributes window_;
+};
+
+}  // namespace gradlens
+
+GRADLENS_REGISTER_LAYER(MaxPool, gradlens::MaxPool)
