@@ -87,8 +87,15 @@ class BinaryLayer : public Layer {
             axis_);
     Shape s = b;
     while (s.rank() < ra - axis) s.push_back(1);
-    Shape out = output_shape(a, s);
-    if (out != a) error("B of shape ", b.str(), " does not broadcast to A of shape ", a.str());
+    bool ok;
+    try {
+      ok = broadcast_shapes(a, s) == a;
+    } catch (const Error&) {
+      ok = false;
+    }
+    if (!ok)
+      error("B of shape ", b.str(), " does not broadcast to A of shape ", a.str(), " at axis ",
+            axis);
     return s;
   }
   Shape output_shape(const Shape& a, const Shape& b) const {
