@@ -1,9 +1,11 @@
-// Softmax (ONNX operators §Softmax, opsets 1/11/13): y = e^x / Σ e^x.
+// Softmax and LogSoftmax (ONNX operators §Softmax, §LogSoftmax, opsets 1/11/13):
+// y = e^x / Σ e^x, and log y.
 // From opset 13 the sum runs along `axis` (default −1). Before 13, x is coerced to 2-D
 // [d0 · ... · d(axis−1), d(axis) · ... · d(r−1)] (default axis 1) and each row is normalised over
 // the whole flattened tail; negative axes are allowed from opset 11.
-// Backward: ∂x = y ⊙ (g − Σ g ⊙ y), the sum over the same elements as the forward (through the
-// reshapes of the 2-D coercion when it differs from a per-axis softmax).
+// Backward: ∂x = y ⊙ (g − Σ g ⊙ y) (LogSoftmax: g − softmax(x)·Σ g), the sum over the same
+// elements as the forward (through the reshapes of the 2-D coercion when it differs from a
+// per-axis softmax).
 #include <string>
 
 #include "engine/ops.h"
@@ -11,6 +13,9 @@
 
 namespace gradlens {
 
+using NormalizeFn = Var (*)(Var, int, const NodeInfo&);
+
+template <NormalizeFn Normalize>
 class Softmax : public Layer {
  public:
   std::vector<Shape> infer(const std::vector<Shape>& in) const override {
@@ -23,13 +28,13 @@ class Softmax : public Layer {
     const Shape& s = in[0].shape();
     const int ax = axis(s);
     if (!coerce_2d_ || ax == s.rank() - 1) {  // one axis (a 2-D coercion at the last is the same)
-      out[0] = softmax(in[0], ax, info());
+      out[0] = Normalize(in[0], ax, info());
       return;
     }
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < s.rank(); ++i) (i < ax ? outer : inner) *= s[i];
     Var rows = reshape(in[0], Shape{outer, inner}, {names_[0], "Reshape"});
-    Var y = softmax(rows, 1, {names_[1], "Softmax"});
+    Var y = Normalize(rows, 1, {names_[1], node_.op_type});
     out[0] = reshape(y, s, info());
   }
 
@@ -42,7 +47,7 @@ class Softmax : public Layer {
       error("axis ", axis_, " is negative, which opset ", node_.opset, " does not allow");
     const std::string base = node_.outputs.empty() ? node_.name : node_.outputs[0];
     names_[0] = base + "/coerce_2d";
-    names_[1] = base + "/softmax_2d";
+    names_[1] = base + "/normalized_2d";
   }
 
  private:
@@ -60,4 +65,5 @@ class Softmax : public Layer {
 
 }  // namespace gradlens
 
-GRADLENS_REGISTER_LAYER(Softmax, gradlens::Softmax)
+GRADLENS_REGISTER_LAYER(Softmax, gradlens::Softmax<gradlens::softmax>)
+GRADLENS_REGISTER_LAYER(LogSoftmax, gradlens::Softmax<gradlens::log_softmax>)
