@@ -82,7 +82,11 @@ def randomise_batchnorm(module: nn.Module, calib_input: torch.Tensor,
     for bn in bns:
         bn.reset_running_stats()
         bn.momentum = None  # cumulative average: the one batch sets the stats
-    module.train()
+    # Only the BatchNorms run in training mode: Dropout and StochasticDepth
+    # (efficientnet) stay in eval mode so the stats match the eval graph.
+    module.eval()
+    for bn in bns:
+        bn.train()
     with torch.no_grad():
         module(calib_input)
     module.eval()
@@ -91,11 +95,13 @@ def randomise_batchnorm(module: nn.Module, calib_input: torch.Tensor,
             bn.momentum = mom
             c = bn.num_features
             std = bn.running_var.clamp_min(1e-6).sqrt()
-            bn.running_mean += 0.2 * std * torch.randn(c, generator=gen)
-            bn.running_var *= 0.6 + 0.8 * torch.rand(c, generator=gen)
+            # Mild: with 50+ BN layers and residual sums, stronger jitter
+            # compounds (efficientnet_b0 logits reached 1e4 with +-40 %).
+            bn.running_mean += 0.1 * std * torch.randn(c, generator=gen)
+            bn.running_var *= 0.8 + 0.4 * torch.rand(c, generator=gen)
             if bn.affine:
-                bn.weight.copy_(0.6 + 0.8 * torch.rand(c, generator=gen))
-                bn.bias.copy_(0.2 * torch.randn(c, generator=gen))
+                bn.weight.copy_(0.8 + 0.4 * torch.rand(c, generator=gen))
+                bn.bias.copy_(0.1 * torch.randn(c, generator=gen))
 
 
 def kaiming_reinit(module: nn.Module, gen: torch.Generator) -> None:
@@ -506,7 +512,7 @@ def _make_large(name, opset):
             kwargs.update(aux_logits=False, init_weights=True)
         m = getattr(tvm, name)(**kwargs)
         gen = torch.Generator().manual_seed(torch.initial_seed() + 1)
-        calib = randn(4, 3, 224, 224, generator=gen)
+        calib = randn(8, 3, 224, 224, generator=gen)
         randomise_batchnorm(m, calib, gen)
         m.eval()
         return Built(m, randn(1, 3, 224, 224), opset)
