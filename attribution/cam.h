@@ -1,0 +1,37 @@
+// Shared pieces of the CAM family: choosing the layer, reading a GAP→linear head, combining
+// channel maps, upsampling.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "attribution/method.h"
+#include "engine/resample.h"
+
+namespace gradlens {
+
+// The default CAM layer for inputs of this shape: the input of the first node that takes a 4-D
+// activation with spatial extent to one without (global pooling, Flatten, a spatial reduction:
+// the last 4-D activation before the head); failing that, the last 4-D activation.
+std::string default_cam_layer(const Model& model, const Shape& input);
+
+// Every 4-D activation with its shape, in execution order (candidate CAM layers).
+std::vector<std::pair<std::string, Shape>> cam_candidates(const Model& model, const Shape& input);
+
+// The layer the request asks for (option "layer", "auto" = default), checked to exist and be 4-D.
+std::string cam_layer(const MethodInfo& info, const Request& request);
+
+// For a GAP → (Flatten/Reshape) → linear head after `layer`: the class weights [C, K].
+// Error when the layer is not followed by such a head.
+Tensor cam_head_weights(const Model& model, const std::string& layer);
+
+// map[n] = Σ_k w[n,k] · A[n,k]  ([N,K] weights, [N,K,h,w] activations → [N,1,h,w]).
+Tensor weighted_channel_sum(const Tensor& weights, const Tensor& activations);
+// In place max(·, 0).
+void relu_inplace(Tensor& t);
+// [N,1,h,w] → [N,1,H,W] of the input when the request asks for it (option "upsample").
+Tensor finish_layer_map(const MethodInfo& info, const Request& request, Tensor map);
+
+// Parameters every CAM method takes.
+std::vector<Parameter> cam_parameters(std::vector<Parameter> extra = {});
+
+}  // namespace gradlens

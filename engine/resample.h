@@ -1,0 +1,18 @@
+// Spatial resizing of [N, C, H, W] tensors (CAM upsampling, image preprocessing).
+//   bilinear: half-pixel centres, src = (dst + ½)·in/out − ½ clamped at 0 — PyTorch's
+//             F.interpolate(mode="bilinear", align_corners=False) and OpenCV's INTER_LINEAR
+//             for upsampling (no antialiasing when shrinking).
+//   nearest:  src = ⌊dst·in/out⌋ — F.interpolate(mode="nearest"), Captum's default.
+#pragma once
+#include <string>
+
+#include "engine/tensor.h"
+
+namespace gradlens {
+
+enum class Resample { bilinear, nearest };
+Resample parse_resample(const std::string& name);  // "bilinear" or "nearest"
+
+Tensor resize(const Tensor& x, int64_t height, int64_t width, Resample mode);
+
+}  // namespace gradlens
