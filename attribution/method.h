@@ -60,6 +60,9 @@ struct Explanation {
   // Extra per-example numbers reported in JSON ("completeness_gap", "bias_total", ...).
   std::map<std::string, std::vector<double>> per_example;
   std::map<std::string, std::string> notes;  // e.g. {"layer", "relu4"}
+  // Further tensors a method produces besides the raw attribution (e.g. FullGrad's
+  // post-processed saliency map), keyed by a short name.
+  std::map<std::string, Tensor> extras;
   int64_t forward_passes = 0;   // rows that went through a forward, all examples together
   int64_t backward_passes = 0;
 };

@@ -11,7 +11,8 @@ namespace gradlens {
 Resample parse_resample(const std::string& name) {
   if (name == "bilinear") return Resample::bilinear;
   if (name == "nearest") return Resample::nearest;
-  fail("unknown resampling '", name, "' (expected bilinear or nearest)");
+  if (name == "bilinear-corners") return Resample::bilinear_corners;
+  fail("unknown resampling '", name, "' (expected bilinear, nearest or bilinear-corners)");
 }
 
 namespace {
@@ -29,7 +30,9 @@ std::vector<Tap> taps(int64_t in, int64_t out, Resample mode) {
       t[size_t(d)] = {s, s, 0.f};
       continue;
     }
-    double src = (double(d) + 0.5) * scale - 0.5;
+    double src = mode == Resample::bilinear_corners
+                     ? (out > 1 ? double(d) * double(in - 1) / double(out - 1) : 0.0)
+                     : (double(d) + 0.5) * scale - 0.5;
     if (src < 0) src = 0;
     const int64_t i0 = std::min<int64_t>(int64_t(src), in - 1);
     const int64_t i1 = std::min<int64_t>(i0 + 1, in - 1);

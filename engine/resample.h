@@ -3,6 +3,7 @@
 //             F.interpolate(mode="bilinear", align_corners=False) and OpenCV's INTER_LINEAR
 //             for upsampling (no antialiasing when shrinking).
 //   nearest:  src = ⌊dst·in/out⌋ — F.interpolate(mode="nearest"), Captum's default.
+//   bilinear-corners: src = dst·(in − 1)/(out − 1) — align_corners=True (FullGrad's code).
 #pragma once
 #include <string>
 
@@ -10,8 +11,8 @@
 
 namespace gradlens {
 
-enum class Resample { bilinear, nearest };
-Resample parse_resample(const std::string& name);  // "bilinear" or "nearest"
+enum class Resample { bilinear, nearest, bilinear_corners };
+Resample parse_resample(const std::string& name);  // "bilinear", "nearest", "bilinear-corners"
 
 Tensor resize(const Tensor& x, int64_t height, int64_t width, Resample mode);
 
