@@ -13,6 +13,7 @@
 #include "io/onnx.h"
 #include "layers/model.h"
 #include "onnx_builder.h"
+#include "scratch_dir.h"
 #include "support.h"
 
 using namespace gradlens;
