@@ -199,6 +199,8 @@ int64_t raw_as_int(int32_t type, const char* p) {
 // Checks a TensorProto's type, dims and data, then converts it. `what` names the tensor.
 Initializer convert_tensor(const TensorFields& t, const std::string& what, const Context& ctx) {
   const int32_t type = t.data_type;
+  GL_CHECK(!t.has_strings || type == kString, ctx.source, ": ", what,
+           ": string_data in a tensor of type ", data_type_name(type));
   const size_t esize = element_size(type);
   GL_CHECK(esize != 0, ctx.source, ": ", what, ": data type ", data_type_name(type), " (", type,
            ") is not supported");
@@ -283,13 +285,9 @@ Initializer convert_tensor(const TensorFields& t, const std::string& what, const
   return Initializer(value);
 }
 
-Initializer read_tensor(pb::Reader r, const std::string& what, const Context& ctx,
-                        std::string* name = nullptr) {
+Initializer read_tensor(pb::Reader r, const std::string& what, const Context& ctx) {
   TensorFields t;
   read_tensor_fields(r, t);
-  if (name) *name = t.name;
-  GL_CHECK(!t.has_strings || t.data_type == kString, ctx.source, ": ", what,
-           ": string_data in a non-string tensor");
   return convert_tensor(t, what, ctx);
 }
 
@@ -423,8 +421,6 @@ void read_graph(pb::Reader r, Graph& g, std::vector<ValueInfo>& declared_inputs,
         read_tensor_fields(r.as_message(), t);
         const std::string what = str("initializer '", t.name, "'");
         GL_CHECK(!t.name.empty(), ctx.source, ": an initializer has no name");
-        GL_CHECK(!t.has_strings || t.data_type == kString, ctx.source, ": ", what,
-                 ": string_data in a non-string tensor");
         Initializer init = convert_tensor(t, what, ctx);
         GL_CHECK(g.initializers.emplace(t.name, std::move(init)).second, ctx.source, ": ", what,
                  " is given twice");
@@ -560,7 +556,6 @@ Initializer read_tensor_pb(const std::string& path, std::string* name) {
   TensorFields t;
   read_tensor_fields(r, t);
   GL_CHECK(t.has_data_type, path, ": not a TensorProto (no data type)");
-  GL_CHECK(!t.has_strings || t.data_type == kString, path, ": string_data in a non-string tensor");
   if (name) *name = t.name;
   return convert_tensor(t, str("tensor '", t.name, "'"), ctx);
 }

@@ -2,6 +2,10 @@
 // with io/protobuf (no libprotobuf). Tensors are checked before anything is allocated: declared
 // sizes must fit kMaxTensorElements and the bytes actually present (in the file or its external
 // data file). Every problem is a gradlens::Error naming the file and the tensor, node or attribute.
+// Conventions: integer tensors (initializers and tensor attributes such as Constant's `value`)
+// keep their exact values (Initializer::ints, Attribute::ints beside Attribute::t); subgraph
+// attributes (If/Loop/Scan) are rejected; value_info is checked but not kept; a graph input or
+// output without a tensor shape has empty dims.
 #pragma once
 #include <string>
 #include <string_view>
