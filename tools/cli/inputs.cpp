@@ -1,0 +1,81 @@
+#include "tools/cli/inputs.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <sstream>
+
+#include "engine/error.h"
+#include "io/npy.h"
+#include "io/onnx.h"
+
+namespace gradlens::cli {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::unique_ptr<Model> load_model(const std::string& path) {
+  return std::make_unique<Model>(load_onnx(path));
+}
+
+Tensor load_tensor(const std::string& path) {
+  if (ends_with(path, ".npy")) return read_npy(path);
+  if (ends_with(path, ".pb")) return read_tensor_pb(path).value;
+  fail(path, ": unsupported input file type (expected .npy or an ONNX TensorProto .pb)");
+}
+
+Tensor with_batch_axis(const Model& model, size_t k, Tensor t, const std::string& source) {
+  const auto& inputs = model.graph().inputs;
+  GL_CHECK(k < inputs.size(), source, ": the model has only ", inputs.size(), " inputs");
+  const auto& dims = inputs[k].dims;
+  if (!dims.empty() && t.rank() + 1 == int(dims.size())) {
+    Shape s;
+    s.push_back(1);
+    for (int i = 0; i < t.rank(); ++i) s.push_back(t.dim(i));
+    return t.reshaped(s);
+  }
+  GL_CHECK(t.rank() >= 1, source, ": a scalar is not a model input");
+  return t;
+}
+
+std::vector<int64_t> argmax_rows(const Tensor& scores) {
+  const int64_t N = scores.dim(0), C = scores.dim(1);
+  std::vector<int64_t> out;
+  for (int64_t n = 0; n < N; ++n)
+    out.push_back(std::max_element(scores.data() + n * C, scores.data() + (n + 1) * C) - (scores.data() + n * C));
+  return out;
+}
+
+std::vector<std::pair<int64_t, float>> top_k(const Tensor& scores, int64_t n, int64_t k) {
+  const int64_t C = scores.dim(1);
+  std::vector<std::pair<int64_t, float>> all;
+  for (int64_t c = 0; c < C; ++c) all.emplace_back(c, scores[n * C + c]);
+  k = std::min(k, C);
+  std::partial_sort(all.begin(), all.begin() + k, all.end(), [](const auto& a, const auto& b) {
+    return a.second > b.second || (a.second == b.second && a.first < b.first);
+  });
+  all.resize(size_t(k));
+  return all;
+}
+
+std::vector<int64_t> parse_targets(const std::string& text, const Tensor& scores, const char* flag) {
+  const int64_t N = scores.dim(0), C = scores.dim(1);
+  if (text == "auto") return argmax_rows(scores);
+  std::vector<int64_t> values;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    GL_CHECK(!item.empty() && *end == '\0', "--", flag, ": '", item, "' is not a class index");
+    GL_CHECK(v >= 0 && v < C, "--", flag, ": class ", v, " is out of range (the model has ", C, " classes)");
+    values.push_back(v);
+  }
+  GL_CHECK(!values.empty(), "--", flag, " is empty");
+  if (values.size() == 1) return std::vector<int64_t>(size_t(N), values[0]);
+  GL_CHECK(int64_t(values.size()) == N, "--", flag, " gives ", values.size(), " classes for ", N,
+           " examples (give one, or one per example)");
+  return values;
+}
+
+}  // namespace gradlens::cli
