@@ -573,3 +573,93 @@ TEST_CASE("InstanceNormalization: forward against plain loops, gradients, bias m
   CHECK_THROWS_WITH_AS(load_layer(NodeBuilder("InstanceNormalization", {"x", "s", "b"}, "in"), {nullptr, &s, &b4}),
                        doctest::Contains("node 'in' (InstanceNormalization): B has shape [4], scale has [3]"), Error);
 }
+
+// ---- Einsum -----------------------------------------------------------------------------------
+
+TEST_CASE("Einsum: common contractions against plain loops, gradients against FD") {
+  const Tensor a = random_tensor(Shape{3, 4}, 71), b = random_tensor(Shape{4, 5}, 72);
+  const Tensor q = random_tensor(Shape{2, 3, 4}, 73), k = random_tensor(Shape{2, 5, 4}, 74);
+  const Tensor sq = random_tensor(Shape{4, 4}, 75), v = random_tensor(Shape{4}, 76);
+  auto eq = [](const char* e, std::vector<std::string> inputs) {
+    return NodeBuilder("Einsum", std::move(inputs), "es").opset(12).attr("equation", Attribute::of(e));
+  };
+  // Matrix product, explicit and implicit output.
+  for (const char* e : {"ij,jk->ik", "ij, jk"}) {
+    auto layer = load_layer(eq(e, {"a", "b"}));
+    const Tensor y = evaluate(*layer, {a, b});
+    REQUIRE(y.shape() == Shape({3, 5}));
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t j = 0; j < 5; ++j) {
+        double s = 0;
+        for (int64_t t = 0; t < 4; ++t) s += double(a[i * 4 + t]) * b[t * 5 + j];
+        CHECK(y[i * 5 + j] == doctest::Approx(s).epsilon(1e-6));
+      }
+    CHECK_GRADIENTS(gradcheck_layer(*layer, {a, b}));
+  }
+  // Batched attention scores bid,bjd->bij.
+  auto att = load_layer(eq("bid,bjd->bij", {"q", "k"}));
+  const Tensor s = evaluate(*att, {q, k});
+  REQUIRE(s.shape() == Shape({2, 3, 5}));
+  for (int64_t bb = 0; bb < 2; ++bb)
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t j = 0; j < 5; ++j) {
+        double t = 0;
+        for (int64_t d = 0; d < 4; ++d) t += double(q[(bb * 3 + i) * 4 + d]) * k[(bb * 5 + j) * 4 + d];
+        CHECK(s[(bb * 3 + i) * 5 + j] == doctest::Approx(t).epsilon(1e-6));
+      }
+  CHECK_GRADIENTS(gradcheck_layer(*att, {q, k}));
+  // Transpose, trace, diagonal, sum, outer product, three operands.
+  check_equal(evaluate(*load_layer(eq("ij->ji", {"a"})), {a}).reshaped(Shape{12}),
+              [&] { Tensor t(Shape{12}); for (int64_t i = 0; i < 3; ++i) for (int64_t j = 0; j < 4; ++j) t[j * 3 + i] = a[i * 4 + j]; return t; }());
+  double trace = 0;
+  for (int64_t i = 0; i < 4; ++i) trace += sq[i * 5];
+  const Tensor tr = evaluate(*load_layer(eq("ii", {"m"})), {sq});
+  REQUIRE(tr.shape() == Shape{});
+  CHECK(tr[0] == doctest::Approx(trace).epsilon(1e-6));
+  check_equal(evaluate(*load_layer(eq("ii->i", {"m"})), {sq}), Tensor(Shape{4}, {sq[0], sq[5], sq[10], sq[15]}));
+  auto diag = load_layer(eq("ii->i", {"m"}));
+  CHECK_GRADIENTS(gradcheck_layer(*diag, {sq}));
+  {
+    Tape tape;
+    Var m = tape.input(sq);
+    Var y = run(*diag, tape, {m});
+    tape.backward(y, Tensor(Shape{4}, {1.f, 2.f, 3.f, 4.f}));
+    check_equal(tape.grad(m), Tensor(Shape{4, 4}, {1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0, 4}));
+  }
+  auto outer = load_layer(eq("i,j->ij", {"v", "w"}));
+  const Tensor o = evaluate(*outer, {v, Tensor(Shape{2}, {1.f, -2.f})});
+  REQUIRE(o.shape() == Shape({4, 2}));
+  CHECK(o[3] == -2.f * v[1]);
+  auto three = load_layer(eq("ij,jk,k->i", {"a", "b", "c"}));
+  const Tensor c5 = random_tensor(Shape{5}, 77);
+  const Tensor y3 = evaluate(*three, {a, b, c5});
+  for (int64_t i = 0; i < 3; ++i) {
+    double t = 0;
+    for (int64_t j = 0; j < 4; ++j)
+      for (int64_t kk = 0; kk < 5; ++kk) t += double(a[i * 4 + j]) * b[j * 5 + kk] * c5[kk];
+    CHECK(y3[i] == doctest::Approx(t).epsilon(1e-5));
+  }
+  CHECK_GRADIENTS(gradcheck_layer(*three, {a, b, c5}));
+  CHECK_GRADIENTS(gradcheck_layer(*load_layer(eq("ij->j", {"a"})), {a}));
+}
+
+TEST_CASE("Einsum: bad equations and shapes throw naming the node") {
+  auto eq = [](const char* e, std::vector<std::string> inputs) {
+    return NodeBuilder("Einsum", std::move(inputs), "es").opset(12).attr("equation", Attribute::of(e));
+  };
+  CHECK_THROWS_WITH_AS(load_layer(eq("...ij,...jk->...ik", {"a", "b"})),
+                       doctest::Contains("node 'es' (Einsum): equation '...ij,...jk->...ik': ellipsis broadcasting is not supported"), Error);
+  CHECK_THROWS_WITH_AS(load_layer(eq("ij,jk->ik", {"a"})),
+                       doctest::Contains("node 'es' (Einsum): equation 'ij,jk->ik' has 2 input terms but the node has 1 inputs"), Error);
+  CHECK_THROWS_WITH_AS(load_layer(eq("ij->iz", {"a"})),
+                       doctest::Contains("output label 'z' does not occur in any input"), Error);
+  CHECK_THROWS_WITH_AS(load_layer(eq("ij->ii", {"a"})), doctest::Contains("output label 'i' is repeated"), Error);
+  CHECK_THROWS_WITH_AS(load_layer(eq("i1->i", {"a"})), doctest::Contains("'1' is not a label"), Error);
+  CHECK_THROWS_WITH_AS(load_layer(NodeBuilder("Einsum", {"a"}, "es").opset(12)),
+                       doctest::Contains("node 'es' (Einsum): attribute 'equation' is required"), Error);
+  auto mm = load_layer(eq("ij,jk->ik", {"a", "b"}));
+  CHECK_THROWS_WITH_AS(mm->infer({Shape{3, 4}, Shape{5, 2}}),
+                       doctest::Contains("node 'es' (Einsum): label 'j' has extent 4 and 5 (input 1 shape [5,2])"), Error);
+  CHECK_THROWS_WITH_AS(mm->infer({Shape{3, 4, 1}, Shape{4, 2}}),
+                       doctest::Contains("node 'es' (Einsum): input 0 has shape [3,4,1] but its term has 2 labels"), Error);
+}
