@@ -54,6 +54,7 @@ Var cos(Var x, const NodeInfo& info = {"cos", "Cos"});          // −g·sin x
 Var abs(Var x, const NodeInfo& info = {"abs", "Abs"});          // g·sign x (0 at 0)
 Var tanh(Var x, const NodeInfo& info = {"tanh", "Tanh"});       // g·(1 − y²)
 Var sigmoid(Var x, const NodeInfo& info = {"sigmoid", "Sigmoid"});  // g·y(1 − y)
+Var erf(Var x, const NodeInfo& info = {"erf", "Erf"});          // g·(2/√π)·e^(−x²)
 // ln(1 + e^(βx))/β, linear (x) where βx > 20 as PyTorch. ∂ = g·σ(βx).
 Var softplus(Var x, float beta = 1.f, const NodeInfo& info = {"softplus", "Softplus"});
 // Rectifiers: backward follows the tape's GradRules (engine/rules.h).

@@ -4,7 +4,8 @@
 // with zero padding (window geometry and auto_pad in layers/pool_geometry.h).
 //
 // Forward per batch item and group g (Mg = M/group, Cg = C/group):
-//   y[g] (Mg × Ho·Wo) = W[g] (Mg × Cg·kH·kW) · col (Cg·kH·kW × Ho·Wo)        (im2col + GEMM)
+//   y[g] (Mg × Ho·Wo) = W[g] (Mg × Cg·kH·kW) · col (Cg·kH·kW × Ho·Wo)        (im2col + GEMM,
+//   layers/im2col.h)
 //   1×1 kernels with stride 1 and no padding use x[g] (Cg × H·W) as col directly; depthwise
 //   convolutions (Cg = 1) run a direct per-plane kernel.
 // Backward, input only (weights and bias are constants in attribution):
@@ -18,6 +19,7 @@
 #include "engine/gemm.h"
 #include "engine/parallel.h"
 #include "layers/layer.h"
+#include "layers/im2col.h"
 #include "layers/pool_geometry.h"
 
 namespace gradlens {
@@ -101,6 +103,7 @@ class Conv : public Layer {
     int64_t in_plane() const { return h * w; }
     int64_t out_plane() const { return win.h.output * win.w.output; }
     Shape output_shape() const { return {n, m, win.h.output, win.w.output}; }
+    ColumnGeometry columns() const { return {cg, kh, kw, win}; }
   };
 
   Plan plan(const Shape& x) const {
@@ -140,61 +143,13 @@ class Conv : public Layer {
         const float* xg = x + (n * p.c + g * p.cg) * p.in_plane();
         float* yg = y + (n * p.m + g * p.mg) * cols;
         const float* b = col ? col : xg;
-        if (col) im2col(p, xg, col);
+        if (col) im2col(p.columns(), xg, col);
         if (!bias_.empty())
           for (int64_t r = 0; r < p.mg; ++r)
             std::fill(yg + r * cols, yg + (r + 1) * cols, bias_[g * p.mg + r]);
         gemm(p.mg, cols, rows, group_weight(p, g), false, b, false, yg, !bias_.empty());
       }
     }
-  }
-
-  // col[(c·kH + i)·kW + j, oh·Wo + ow] = x[c, oh·sH − pT + i·dH, ow·sW − pL + j·dW] (0 outside).
-  static void im2col(const Plan& p, const float* x, float* col) {
-    const int64_t Ho = p.win.h.output, Wo = p.win.w.output;
-    parallel_for(p.cg * p.kh * p.kw, [&](int64_t r) {
-      const int64_t c = r / (p.kh * p.kw), i = r / p.kw % p.kh, j = r % p.kw;
-      const float* xc = x + c * p.in_plane();
-      float* dst = col + r * Ho * Wo;
-      int64_t oh0, oh1, ow0, ow1;
-      p.win.h.outputs_reading(i, oh0, oh1);
-      p.win.w.outputs_reading(j, ow0, ow1);
-      const int64_t sw = p.win.w.stride;
-      for (int64_t oh = 0; oh < Ho; ++oh) {
-        float* d = dst + oh * Wo;
-        if (oh < oh0 || oh >= oh1) {
-          std::fill(d, d + Wo, 0.f);
-          continue;
-        }
-        const int64_t base = p.win.h.tap(oh, i) * p.w + p.win.w.tap(0, j);
-        std::fill(d, d + ow0, 0.f);
-        for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] = xc[base + ow * sw];
-        std::fill(d + ow1, d + Wo, 0.f);
-      }
-    }, min_parallel_tasks(Ho * Wo));
-  }
-
-  // dx[c, ...] += col2im(col): parallel over channels, so each task owns one plane of dx.
-  static void col2im_add(const Plan& p, const float* col, float* dx) {
-    const int64_t Ho = p.win.h.output, Wo = p.win.w.output;
-    parallel_for(p.cg, [&](int64_t c) {
-      float* dc = dx + c * p.in_plane();
-      for (int64_t i = 0; i < p.kh; ++i) {
-        int64_t oh0, oh1;
-        p.win.h.outputs_reading(i, oh0, oh1);
-        for (int64_t j = 0; j < p.kw; ++j) {
-          int64_t ow0, ow1;
-          p.win.w.outputs_reading(j, ow0, ow1);
-          const float* src = col + ((c * p.kh + i) * p.kw + j) * Ho * Wo;
-          const int64_t sw = p.win.w.stride;
-          for (int64_t oh = oh0; oh < oh1; ++oh) {
-            const int64_t base = p.win.h.tap(oh, i) * p.w + p.win.w.tap(0, j);
-            const float* s = src + oh * Wo;
-            for (int64_t ow = ow0; ow < ow1; ++ow) dc[base + ow * sw] += s[ow];
-          }
-        }
-      }
-    }, min_parallel_tasks(p.kh * p.kw * Ho * Wo));
   }
 
   // Cg = 1: output channel m reads input channel m / Mg only. One task per output plane.
@@ -270,7 +225,7 @@ class Conv : public Layer {
           gemm(rows, cols, p.mg, group_weight(p, g), true, gg, false, dxg, true);
         } else {
           gemm(rows, cols, p.mg, group_weight(p, g), true, gg, false, col_grad.data(), false);
-          col2im_add(p, col_grad.data(), dxg);
+          col2im_add(p.columns(), col_grad.data(), dxg);
         }
       }
     }

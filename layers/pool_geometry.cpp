@@ -50,6 +50,37 @@ WindowAxis plan_axis(AutoPad auto_pad, int64_t input, int64_t kernel, int64_t st
   }
   return a;
 }
+WindowAxis plan_transposed_axis(AutoPad auto_pad, int64_t input, int64_t kernel, int64_t stride,
+                                int64_t dilation, int64_t pad_begin, int64_t pad_end,
+                                int64_t output_padding, int64_t output_shape,
+                                const char* axis_name, const Layer& layer) {
+  WindowAxis a;
+  a.kernel = kernel;
+  a.stride = stride;
+  a.dilation = dilation;
+  a.output = input;  // the Conv that this transposes reads the ConvTranspose output
+  if (input < 1) layer.error("empty input along ", axis_name);
+  if (output_padding < 0 || (output_padding >= stride && output_padding >= dilation))
+    layer.error("output_padding ", output_padding, " along ", axis_name,
+                " must be non-negative and less than the stride ", stride, " or the dilation ",
+                dilation);
+  const int64_t natural = stride * (input - 1) + output_padding + a.extent();
+  if (output_shape > 0 || auto_pad == AutoPad::same_upper || auto_pad == AutoPad::same_lower) {
+    a.input = output_shape > 0 ? output_shape : input * stride;
+    const int64_t total = std::max<int64_t>(0, natural - a.input);
+    a.pad_begin = auto_pad == AutoPad::same_upper ? total / 2 : total - total / 2;
+    a.pad_end = total - a.pad_begin;
+    return a;
+  }
+  if (auto_pad == AutoPad::valid) pad_begin = pad_end = 0;
+  a.pad_begin = pad_begin;
+  a.pad_end = pad_end;
+  a.input = natural - pad_begin - pad_end;
+  if (a.input < 1)
+    layer.error("pads ", pad_begin, "+", pad_end, " along ", axis_name,
+                " leave no output (unpadded output size ", natural, ")");
+  return a;
+}
 }  // namespace
 
 std::string format_ints(const std::vector<int64_t>& values) {
@@ -142,6 +173,23 @@ Window2d plan_window_2d(const WindowAttributes& attributes, int64_t height, int6
                   attributes.dilations[0], p[0], p[2], attributes.ceil_mode, "H", layer);
   w.w = plan_axis(attributes.auto_pad, width, kernel_w, attributes.strides[1],
                   attributes.dilations[1], p[1], p[3], attributes.ceil_mode, "W", layer);
+  return w;
+}
+
+Window2d plan_transposed_window_2d(const WindowAttributes& attributes, int64_t height,
+                                   int64_t width, int64_t kernel_h, int64_t kernel_w,
+                                   const std::array<int64_t, 2>& output_padding,
+                                   const std::vector<int64_t>& output_shape, const Layer& layer) {
+  const auto& p = attributes.pads;
+  const int64_t oh = output_shape.empty() ? 0 : output_shape[0];
+  const int64_t ow = output_shape.empty() ? 0 : output_shape[1];
+  Window2d w;
+  w.h = plan_transposed_axis(attributes.auto_pad, height, kernel_h, attributes.strides[0],
+                             attributes.dilations[0], p[0], p[2], output_padding[0], oh, "H",
+                             layer);
+  w.w = plan_transposed_axis(attributes.auto_pad, width, kernel_w, attributes.strides[1],
+                             attributes.dilations[1], p[1], p[3], output_padding[1], ow, "W",
+                             layer);
   return w;
 }
 

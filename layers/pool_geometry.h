@@ -77,6 +77,21 @@ struct Window2d {
 Window2d plan_window_2d(const WindowAttributes& attributes, int64_t height, int64_t width,
                         int64_t kernel_h, int64_t kernel_w, const Layer& layer);
 
+// Transposed convolution (ConvTranspose) along one axis, input size n, output size N: input
+// element h contributes to output positions h·s − b + j·d (j = 0 .. k−1) that lie in [0, N).
+// That is the Conv geometry run backwards, so the plan is a Window2d whose `input` is the
+// ConvTranspose output (N) and whose `output` is the ConvTranspose input (n):
+//   explicit pads:     N = s·(n − 1) + output_padding + ê − b − e
+//   output_shape:      N given; total pad t = max(0, s·(n − 1) + output_padding + ê − N)
+//   SAME_UPPER/LOWER:  N = n·s, t as above
+//   with t split b = ⌊t/2⌋ for SAME_UPPER, b = t − ⌊t/2⌋ otherwise (ONNX ConvTranspose; the
+//   clamp at 0, which only matters when N exceeds the natural size, is onnxruntime's).
+// `output_shape` is empty or [N_h, N_w]. output_padding must be below the stride or the dilation.
+Window2d plan_transposed_window_2d(const WindowAttributes& attributes, int64_t height,
+                                   int64_t width, int64_t kernel_h, int64_t kernel_w,
+                                   const std::array<int64_t, 2>& output_padding,
+                                   const std::vector<int64_t>& output_shape, const Layer& layer);
+
 // "[1,2,3]" for error messages.
 std::string format_ints(const std::vector<int64_t>& values);
 

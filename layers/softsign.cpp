@@ -1,0 +1,24 @@
+// Softsign (ONNX operators §Softsign, opsets 1/22): y = x / (1 + |x|).
+// Backward: ∂x = g / (1 + |x|)².
+#include <cmath>
+
+#include "layers/elementwise.h"
+#include "layers/unary_layer.h"
+
+namespace gradlens {
+
+class Softsign : public UnaryLayer {
+ public:
+  void forward(Tape&, const std::vector<Var>& in, std::vector<Var>& out) const override {
+    out[0] = map_elementwise(
+        in[0], info(), [](float x) { return x / (1.f + std::fabs(x)); },
+        [](float x, float, float g) {
+          const float d = 1.f + std::fabs(x);
+          return g / (d * d);
+        });
+  }
+};
+
+}  // namespace gradlens
+
+GRADLENS_REGISTER_LAYER(Softsign, gradlens::Softsign)
