@@ -35,6 +35,9 @@ class Constant : public Layer {
       value_ = tensor_attribute(node_, "value", a.get_tensor("value"));
       ++given;
     }
+    if (node_.opset < 12)
+      for (const char* later : {"value_float", "value_floats", "value_int", "value_ints"})
+        if (a.has(later)) error("attribute '", later, "' needs opset 12, the node has ", node_.opset);
     if (node_.opset >= 12) {
       if (a.has("value_float")) {
         value_ = Initializer(Tensor(Shape{}, {a.get_float("value_float", 0.f)}));
