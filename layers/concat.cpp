@@ -2,10 +2,12 @@
 // extent must agree. `axis` defaults to 1 in opset 1, is required from opset 4, and may be
 // negative (counted from the end) from opset 11.
 // Backward: each input's gradient is its slice of g along axis.
+// Folded at load time when every input is constant; when all of them are integer-typed (shape
+// vectors being assembled for a Reshape or Expand) the result keeps their exact int64 values.
 #include <algorithm>
 
 #include "engine/ops.h"
-#include "layers/layer.h"
+#include "layers/shape_util.h"
 
 namespace gradlens {
 
@@ -35,6 +37,31 @@ class Concat : public Layer {
     const Shape& first = shapes[0];
     infer(shapes);  // validates with the node's name in the message
     out[0] = in.size() == 1 ? identity(in[0], info()) : concat(in, axis(first), info());
+  }
+
+  bool foldable() const override { return true; }
+  std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
+    bool all_integer = true;
+    std::vector<Shape> shapes;
+    for (const Initializer* c : in) {
+      all_integer &= c->is_integer;
+      shapes.push_back(c->value.shape());
+    }
+    if (!all_integer) return Layer::fold(in);
+    const Shape out = infer(shapes)[0];
+    const int ax = axis(shapes[0]);
+    // Output element → (input k, offset): walk the output in order, input by input along ax.
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < ax; ++i) outer *= out[i];
+    for (int i = ax + 1; i < out.rank(); ++i) inner *= out[i];
+    std::vector<int64_t> values;
+    values.reserve(size_t(out.numel()));
+    for (int64_t o = 0; o < outer; ++o)
+      for (const Initializer* c : in) {
+        const int64_t row = c->value.shape()[ax] * inner;
+        values.insert(values.end(), c->ints.begin() + o * row, c->ints.begin() + (o + 1) * row);
+      }
+    return {int_initializer(out, std::move(values))};
   }
 
  protected:

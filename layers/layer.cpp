@@ -1,6 +1,8 @@
 #include "layers/layer.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 
 namespace gradlens {
@@ -19,7 +21,15 @@ Initializer Initializer::from_ints(const Shape& shape, std::vector<int64_t> valu
 std::vector<int64_t> Initializer::as_ints() const {
   if (is_integer) return ints;
   std::vector<int64_t> out(size_t(value.numel()));
-  for (int64_t i = 0; i < value.numel(); ++i) out[size_t(i)] = int64_t(value[i]);
+  // Saturating: converting a float outside int64's range (2^63, what INT64_MAX becomes in float)
+  // to int64 is undefined behaviour; NaN becomes 0.
+  for (int64_t i = 0; i < value.numel(); ++i) {
+    const float v = value[i];
+    out[size_t(i)] = std::isnan(v) ? 0
+                     : v >= 9.2233720368547758e18f ? std::numeric_limits<int64_t>::max()
+                     : v <= -9.2233720368547758e18f ? std::numeric_limits<int64_t>::min()
+                                                   : int64_t(v);
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 // the remaining extents, and 0 copies x's extent at the same index — unless `allowzero` = 1
 // (opset 14), when 0 is a zero extent (and −1 may then not appear alongside a 0).
 // Backward: ∂x = g reshaped to x's shape.
+// Folded at load time when x and the target are constants; integer x keeps its exact values.
 #include <cmath>
 
 #include "engine/ops.h"
@@ -29,6 +30,13 @@ class Reshape : public Layer {
     for (int64_t i = 0; i < t.numel(); ++i) target[size_t(i)] = int64_t(std::llround(t[i]));
     check_target(target, t.shape());
     out[0] = reshape(in[0], resolve(in[0].shape(), target), info());
+  }
+
+  bool foldable() const override { return true; }
+  std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
+    Initializer r = *in[0];  // all inputs are constants, so the target was read at load time
+    r.value = in[0]->value.clone().reshaped(resolve(in[0]->value.shape(), target_));
+    return {r};
   }
 
  protected:
