@@ -69,6 +69,11 @@ Var hard_sigmoid(Var x, float alpha, float beta,
 // x·hard_sigmoid(x; 1/6, 1/2); ∂ = g·(x/3 + 1/2) on (−3, 3), g above 3.
 Var hard_swish(Var x, const NodeInfo& info = {"hard_swish", "HardSwish"});
 Var scale(Var x, float s, const NodeInfo& info = {"scale", "Mul"});  // g·s
+// Rounding: the derivative is 0 almost everywhere, so no gradient flows through them.
+Var floor(Var x, const NodeInfo& info = {"floor", "Floor"});
+Var ceil(Var x, const NodeInfo& info = {"ceil", "Ceil"});
+Var round(Var x, const NodeInfo& info = {"round", "Round"});  // half to even, as ONNX Round
+Var trunc(Var x, const NodeInfo& info = {"trunc", "Trunc"});  // toward zero (integer Div)
 
 // ---- reductions and normalisations ---------------------------------------------------------
 // Sum over `axes` (all when empty). ∂ = g broadcast back.

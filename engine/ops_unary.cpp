@@ -141,6 +141,22 @@ Var hard_swish(Var x, const NodeInfo& info) {
         return g * (v / 3.f + 0.5f);
       });
 }
+namespace {
+template <class F>
+Var rounding(Var x, const NodeInfo& info, F f) {
+  GL_CHECK(x.valid(), "node '", info.name, "' (", info.op, "): invalid input");
+  const Tensor& vx = x.value();
+  Tensor y = x.tape->alloc(vx.shape());
+  for (int64_t i = 0; i < vx.numel(); ++i) y[i] = f(vx[i]);
+  return x.tape->record(info, {x}, y, BackwardFn());
+}
+}  // namespace
+
+Var floor(Var x, const NodeInfo& info) { return rounding(x, info, [](float v) { return std::floor(v); }); }
+Var ceil(Var x, const NodeInfo& info) { return rounding(x, info, [](float v) { return std::ceil(v); }); }
+Var round(Var x, const NodeInfo& info) { return rounding(x, info, [](float v) { return std::nearbyint(v); }); }
+Var trunc(Var x, const NodeInfo& info) { return rounding(x, info, [](float v) { return std::trunc(v); }); }
+
 Var scale(Var x, float s, const NodeInfo& info) {
   return unary(x, info, [s](float v) { return s * v; }, [s](float, float, float g) { return s * g; });
 }

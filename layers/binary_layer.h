@@ -8,6 +8,7 @@
 #include <array>
 #include <string>
 
+#include "engine/broadcast.h"
 #include "engine/ops.h"
 #include "layers/op_util.h"
 
@@ -31,9 +32,34 @@ class BinaryLayer : public Layer {
     out[0] = apply(a, b, info(0, bias));
   }
 
+  // Integer operands fold exactly in int64 (shape arithmetic); anything else folds in float.
+  std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
+    int64_t probe;
+    if (!in[0]->is_integer || !in[1]->is_integer || !apply_int(1, 1, probe)) return Layer::fold(in);
+    const Shape as = in[0]->value.shape();
+    const Shape bs = operand_b_shape(as, in[1]->value.shape());
+    const Shape os = output_shape(as, bs);
+    std::vector<int64_t> y(static_cast<size_t>(os.numel()));
+    BroadcastPlan(as, bs, os).for_each_sequential(
+        [&](int64_t o, int64_t ia, int64_t ib, int64_t n, int64_t sa, int64_t sb) {
+          for (int64_t j = 0; j < n; ++j)
+            if (!apply_int(in[0]->ints[size_t(ia + j * sa)], in[1]->ints[size_t(ib + j * sb)], y[size_t(o + j)]))
+              error("integer ", node_.op_type, " of ", in[0]->ints[size_t(ia + j * sa)], " and ",
+                    in[1]->ints[size_t(ib + j * sb)], " is undefined");
+        });
+    return {Initializer::from_ints(os, std::move(y))};
+  }
+
  protected:
   // The recorded operation on (a, b) with the node's identity.
   virtual Var apply(Var a, Var b, const NodeInfo& info) const = 0;
+  // The same on int64 values for exact folding; false when the op has no integer form (or the
+  // result is undefined, e.g. division by zero).
+  virtual bool apply_int(int64_t /*a*/, int64_t /*b*/, int64_t& /*y*/) const { return false; }
+  // Both operands are integer-typed (ONNX integer arithmetic, e.g. Div truncates).
+  bool integer_operands() const {
+    return node_.integer_inputs.size() == 2 && node_.integer_inputs[0] && node_.integer_inputs[1];
+  }
   // The bias when exactly one operand is constant (the other pointer is null); empty for none.
   virtual Tensor make_bias(const Tensor* /*a*/, const Tensor* /*b*/) const { return Tensor(); }
 

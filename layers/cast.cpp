@@ -119,7 +119,7 @@ class Cast : public Layer {
     });
   }
 
-  bool foldable() const override { return true; }
+  std::vector<bool> integer_outputs() const override { return {is_integer_type(to_)}; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     const Initializer& x = *in[0];
     const Shape& s = x.value.shape();

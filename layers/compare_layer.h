@@ -30,7 +30,7 @@ class CompareLayer : public Layer {
     out[0] = record_values(tape, y, info());
   }
 
-  bool foldable() const override { return true; }
+  std::vector<bool> integer_outputs() const override { return {true}; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     const Initializer &a = *in[0], &b = *in[1];
     const Shape bs = b_shape(a.value.shape(), b.value.shape());

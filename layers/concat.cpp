@@ -39,7 +39,6 @@ class Concat : public Layer {
     out[0] = in.size() == 1 ? identity(in[0], info()) : concat(in, axis(first), info());
   }
 
-  bool foldable() const override { return true; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     bool all_integer = true;
     std::vector<Shape> shapes;

@@ -18,7 +18,7 @@ class Constant : public Layer {
     out[0] = record_values(tape, value_.value, info());
   }
 
-  bool foldable() const override { return true; }
+  std::vector<bool> integer_outputs() const override { return {value_.is_integer}; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>&) const override {
     Initializer v = value_;
     v.value = value_.value.clone();

@@ -19,7 +19,7 @@ class ConstantOfShape : public Layer {
     out[0] = record_values(tape, Tensor(make_shape(dims, s), value_.value[0]), info());
   }
 
-  bool foldable() const override { return true; }
+  std::vector<bool> integer_outputs() const override { return {value_.is_integer}; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>&) const override {
     const Shape s = make_shape(shape_.values, shape_.shape);
     if (value_.is_integer)

@@ -26,7 +26,6 @@ class Gather : public Layer {
                         {indices_.constant ? Var{} : in[1]});
   }
 
-  bool foldable() const override { return true; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     const Shape& ds = in[0]->value.shape();
     const Shape os = output_shape(ds, indices_.shape);

@@ -10,6 +10,12 @@ class Identity : public UnaryLayer {
   void forward(Tape&, const std::vector<Var>& in, std::vector<Var>& out) const override {
     out[0] = identity(in[0], info());
   }
+  // A constant passes through unchanged (torch emits Identity for shared weights), integers exact.
+  std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
+    Initializer c = *in[0];
+    c.value = c.value.clone();
+    return {c};
+  }
 };
 
 }  // namespace gradlens

@@ -134,6 +134,20 @@ std::vector<Initializer> Layer::fold(const std::vector<const Initializer*>& inpu
   return result;
 }
 
+std::vector<bool> Layer::integer_outputs() const {
+  bool integer = false;
+  for (size_t k = 0; k < node_.inputs.size(); ++k) {
+    if (node_.inputs[k].empty()) continue;
+    const bool known = k < node_.integer_inputs.size() && node_.integer_inputs[k];
+    if (!known) {
+      integer = false;
+      break;
+    }
+    integer = true;
+  }
+  return std::vector<bool>(node_.outputs.size(), integer);
+}
+
 void Layer::expect_inputs(size_t min, size_t max) const {
   size_t n = node_.inputs.size();
   while (n > 0 && node_.inputs[n - 1].empty()) --n;  // trailing absent optional inputs

@@ -52,9 +52,13 @@ class Layer {
   // Load-time constant folding (shape subgraphs that exporters emit). When every input is a
   // constant, the Model calls fold() and replaces the node by its outputs. Layers that compute on
   // integers (Shape, Gather, Concat of shapes, Slice ends of INT64_MAX...) override this to keep
-  // values exact; the default runs forward() on a scratch tape, in float.
-  virtual bool foldable() const { return false; }
+  // values exact; the default runs forward() on a scratch tape, in float. Every op is
+  // deterministic, so any node whose inputs are all constant folds.
+  virtual bool foldable() const { return true; }
   virtual std::vector<Initializer> fold(const std::vector<const Initializer*>& inputs) const;
+  // Whether each output's element type is integer (or bool). Default: integer when every given
+  // input is (data movement and arithmetic keep their type); Shape, Cast, comparisons override.
+  virtual std::vector<bool> integer_outputs() const;
   // Multiply-accumulates of one forward for these input shapes (for `gradlens info`).
   virtual int64_t macs(const std::vector<Shape>& /*inputs*/) const { return 0; }
 

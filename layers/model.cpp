@@ -82,8 +82,11 @@ Model::Model(Graph graph) : graph_(std::move(graph)) {
   }
   // Bind layers in order, folding nodes whose inputs are all constant.
   constants_ = graph_.initializers;
+  std::unordered_map<std::string, bool> integer;  // element type of every tensor known so far
+  for (const auto& [name, c] : constants_) integer[name] = c.is_integer;
   for (size_t i : order) {
-    const NodeDef& n = graph_.nodes[i];
+    NodeDef n = graph_.nodes[i];
+    for (const std::string& in : n.inputs) n.integer_inputs.push_back(!in.empty() && integer[in]);
     std::unique_ptr<Layer> layer = create_layer(n.op_type);
     GL_CHECK(layer, src, ": node '", n.name, "': unsupported op '", n.op_type,
              "' (supported: ", supported_ops_list(), ")");
@@ -98,14 +101,20 @@ Model::Model(Graph graph) : graph_(std::move(graph)) {
       layer->load(n, constants);
       if (all_constant && layer->foldable()) {
         std::vector<Initializer> values = layer->fold(constants);
-        for (size_t k = 0; k < n.outputs.size() && k < values.size(); ++k)
-          if (!n.outputs[k].empty()) constants_[n.outputs[k]] = std::move(values[k]);
+        for (size_t k = 0; k < n.outputs.size() && k < values.size(); ++k) {
+          if (n.outputs[k].empty()) continue;
+          integer[n.outputs[k]] = values[k].is_integer;
+          constants_[n.outputs[k]] = std::move(values[k]);
+        }
         ++folded_;
         continue;
       }
     } catch (const Error& e) {
       fail(src, ": ", e.what());
     }
+    const std::vector<bool> integer_out = layer->integer_outputs();
+    for (size_t k = 0; k < n.outputs.size() && k < integer_out.size(); ++k)
+      if (!n.outputs[k].empty()) integer[n.outputs[k]] = integer_out[k];
     layers_.push_back(std::move(layer));
   }
 }

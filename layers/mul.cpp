@@ -7,6 +7,7 @@ namespace gradlens {
 
 class Mul : public BinaryLayer {
  protected:
+  bool apply_int(int64_t a, int64_t b, int64_t& y) const override { return y = a * b, true; }
   Var apply(Var a, Var b, const NodeInfo& info) const override { return mul(a, b, info); }
 };
 

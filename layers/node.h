@@ -55,6 +55,9 @@ struct NodeDef {
   std::vector<std::string> outputs;
   std::map<std::string, Attribute> attributes;
   int64_t opset = 17;   // opset version of the node's domain in its model
+  // Per input: whether its element type is integer or bool, as the Model infers it before
+  // load() (empty when unknown: treated as float). Integer Div truncates, for example.
+  std::vector<bool> integer_inputs;
 };
 
 }  // namespace gradlens

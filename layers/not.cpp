@@ -14,7 +14,7 @@ class Not : public UnaryLayer {
     out[0] = record_values(tape, y, info());
   }
 
-  bool foldable() const override { return true; }
+  std::vector<bool> integer_outputs() const override { return {true}; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     const Initializer& x = *in[0];
     std::vector<int64_t> y(size_t(x.value.numel()));

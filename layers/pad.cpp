@@ -43,7 +43,6 @@ class Pad : public Layer {
     out[0] = record_map(in[0], os, map(xs, os, pads), fill, info());
   }
 
-  bool foldable() const override { return true; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     const Shape& xs = in[0]->value.shape();
     const std::vector<int64_t> pads = full_pads(xs.rank(), pads_.values, pads_.shape, axes_.values);

@@ -26,7 +26,6 @@ class Range : public Layer {
     out[0] = record_values(tape, float_range(v[0], v[1], v[2]), info());
   }
 
-  bool foldable() const override { return true; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>&) const override {
     return {folded_};
   }

@@ -32,7 +32,6 @@ class Reshape : public Layer {
     out[0] = reshape(in[0], resolve(in[0].shape(), target), info());
   }
 
-  bool foldable() const override { return true; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     Initializer r = *in[0];  // all inputs are constants, so the target was read at load time
     r.value = in[0]->value.clone().reshaped(resolve(in[0]->value.shape(), target_));

@@ -26,7 +26,7 @@ class ShapeOp : public Layer {
     out[0] = record_values(tape, t, info());
   }
 
-  bool foldable() const override { return true; }
+  std::vector<bool> integer_outputs() const override { return {true}; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     const std::vector<int64_t> dims = extents(in[0]->value.shape());
     return {int_initializer(Shape{int64_t(dims.size())}, dims)};

@@ -28,7 +28,6 @@ class Slice : public Layer {
     out[0] = record_map(in[0], p.out, map(in[0].shape(), p), 0.f, info());
   }
 
-  bool foldable() const override { return true; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     const Shape& s = in[0]->value.shape();
     const Plan p = plan(s, starts_.values, ends_.values, axes_.values, steps_.values);

@@ -40,7 +40,6 @@ class Split : public Layer {
     }
   }
 
-  bool foldable() const override { return true; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     const Shape& x = in[0]->value.shape();
     const int ax = axis(x);

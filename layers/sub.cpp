@@ -8,6 +8,7 @@ namespace gradlens {
 
 class Sub : public BinaryLayer {
  protected:
+  bool apply_int(int64_t a, int64_t b, int64_t& y) const override { return y = a - b, true; }
   Var apply(Var a, Var b, const NodeInfo& info) const override { return sub(a, b, info); }
   Tensor make_bias(const Tensor* a, const Tensor* b) const override {
     if (a) return a->clone();

@@ -22,7 +22,6 @@ class Tile : public Layer {
     out[0] = record_map(in[0], os, map(xs, os), 0.f, info());
   }
 
-  bool foldable() const override { return true; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     const Shape& xs = in[0]->value.shape();
     const Shape os = output_shape(xs, repeats(xs, {}));

@@ -21,7 +21,6 @@ class Transpose : public Layer {
     out[0] = transpose(in[0], perm(in[0].shape().rank()), info());
   }
 
-  bool foldable() const override { return true; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     const Shape& xs = in[0]->value.shape();
     const std::vector<int> p = perm(xs.rank());

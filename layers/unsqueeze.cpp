@@ -23,7 +23,6 @@ class Unsqueeze : public Layer {
     out[0] = reshape(in[0], output_shape(in[0].shape(), axes_.get(in, 1)), info());
   }
 
-  bool foldable() const override { return true; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     Initializer r = *in[0];
     r.value = in[0]->value.clone().reshaped(output_shape(in[0]->value.shape(), axes_.values));

@@ -47,7 +47,6 @@ class Where : public Layer {
     });
   }
 
-  bool foldable() const override { return true; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>& in) const override {
     const Initializer &c = *in[0], &x = *in[1], &yv = *in[2];
     const Shape &cs = c.value.shape(), &xs = x.value.shape(), &ys = yv.value.shape();

@@ -848,8 +848,9 @@ TEST_CASE("folded Slice with INT64_MAX end and Constant nodes keep int64 values 
   b.output(x2);
   b.output(b.node("Identity", {k}, {}, "k_out"));
   Model model(with_initializers(b.build(), inits));
-  CHECK(model.folded_nodes() == 4);
+  CHECK(model.folded_nodes() == 5);  // the three Constants, the Slice, and Identity(k)
   CHECK(model.constants().at("tail").ints == std::vector<int64_t>{2, 2, 6});
+  CHECK(model.constants().at("k_out").ints[0] == big);
   CHECK(model.constants().at(k).ints[0] == big);
   Tape tape;
   Var x = tape.input(random_tensor(Shape{6, 4}, 19));
