@@ -179,3 +179,21 @@ TEST_CASE("noise draws are reproducible for a seed and scaled by the input's ran
   Explanation c = explain_with_noise(method("gradient"), r, n);
   CHECK(rel_l2(a.attribution, c.attribution) > 1e-4);
 }
+
+TEST_CASE("smoothgrad, smoothgrad-sq and vargrad methods equal the noise wrappers around gradient") {
+  const Tensor x = random_tensor(Shape{2, 6}, 11);
+  for (const char* name : {"smoothgrad", "smoothgrad-sq", "vargrad"}) {
+    INFO(name);
+    Request r = request(kReluNet, x, {0, 3});
+    r.options.set("samples", "6");
+    r.options.set("seed", "5");
+    Explanation m = method(name).explain(r);
+    NoiseOptions n;
+    n.kind = parse_noise_kind(name);
+    n.samples = 6;
+    n.seed = 5;
+    Explanation w = explain_with_noise(method("gradient"), request(kReluNet, x, {0, 3}), n);
+    CHECK(gradlens::test::bitwise_equal(m.attribution, w.attribution));
+    CHECK(m.forward_passes == 12);
+  }
+}
