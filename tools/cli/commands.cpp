@@ -8,6 +8,7 @@ const std::vector<Command>& commands() {
       {"run", "run a model on inputs and write its outputs", run_run},
       {"info", "describe a model: inputs, outputs, ops, parameters, MACs, CAM layers", run_info},
       {"methods", "list the attribution methods with family, paper, parameters and cost", run_methods},
+      {"bench", "time forward, backward and methods on a model", run_bench},
       {"rules", "show the four ReLU backward rules side by side on a small example", run_rules},
   };
   return all;
