@@ -2,6 +2,7 @@
 // op supplies y = f(x) and dx = f'(x, y)·g.
 #include <cmath>
 
+#include "engine/elementwise.h"
 #include "engine/error.h"
 #include "engine/ops.h"
 #include "engine/parallel.h"
@@ -9,42 +10,6 @@
 namespace gradlens {
 
 namespace {
-
-constexpr int64_t kChunk = 1 << 14;  // elements per parallel task
-
-template <class F>
-void chunked(int64_t n, F&& f) {
-  parallel_for((n + kChunk - 1) / kChunk, [&](int64_t c) {
-    const int64_t s = c * kChunk, e = std::min(n, s + kChunk);
-    f(s, e);
-  });
-}
-
-// Fwd: float(float x). Bwd: float(float x, float y, float g) -> dx. Both stateless or small.
-template <class Fwd, class Bwd>
-Var unary(Var x, const NodeInfo& info, Fwd fwd, Bwd bwd) {
-  GL_CHECK(x.valid(), "node '", info.name, "' (", info.op, "): invalid input");
-  Tape& tape = *x.tape;
-  const Tensor& vx = x.value();
-  Tensor y = tape.alloc(vx.shape());
-  const float* px = vx.data();
-  float* py = y.data();
-  chunked(vx.numel(), [&](int64_t s, int64_t e) {
-    for (int64_t i = s; i < e; ++i) py[i] = fwd(px[i]);
-  });
-  return tape.record(info, {x}, y, [bwd](BackwardContext& ctx) {
-    const Tensor& g = ctx.grad_output();
-    const float* px = ctx.input(0).data();
-    const float* py = ctx.output().data();
-    const float* pg = g.data();
-    Tensor dx = ctx.alloc(g.shape());
-    float* pd = dx.data();
-    chunked(g.numel(), [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) pd[i] = bwd(px[i], py[i], pg[i]);
-    });
-    ctx.accumulate_fresh(0, dx);
-  });
-}
 
 // Rectifier y = clamp(x, 0, hi) whose backward follows the rule set.
 Var rectifier(Var x, float hi, const NodeInfo& info) {
@@ -54,7 +19,7 @@ Var rectifier(Var x, float hi, const NodeInfo& info) {
   Tensor y = tape.alloc(vx.shape());
   const float* px = vx.data();
   float* py = y.data();
-  chunked(vx.numel(), [&](int64_t s, int64_t e) {
+  parallel_chunks(vx.numel(), [&](int64_t s, int64_t e) {
     for (int64_t i = s; i < e; ++i) py[i] = std::min(std::max(px[i], 0.f), hi);
   });
   return tape.record(info, {x}, y, [hi](BackwardContext& ctx) {
@@ -73,42 +38,42 @@ inline float sigmoid_f(float x) {
 }  // namespace
 
 Var neg(Var x, const NodeInfo& info) {
-  return unary(x, info, [](float v) { return -v; }, [](float, float, float g) { return -g; });
+  return map_elementwise(x, info, [](float v) { return -v; }, [](float, float, float g) { return -g; });
 }
 Var exp(Var x, const NodeInfo& info) {
-  return unary(x, info, [](float v) { return std::exp(v); },
+  return map_elementwise(x, info, [](float v) { return std::exp(v); },
                [](float, float y, float g) { return g * y; });
 }
 Var log(Var x, const NodeInfo& info) {
-  return unary(x, info, [](float v) { return std::log(v); },
+  return map_elementwise(x, info, [](float v) { return std::log(v); },
                [](float v, float, float g) { return g / v; });
 }
 Var sqrt(Var x, const NodeInfo& info) {
-  return unary(x, info, [](float v) { return std::sqrt(v); },
+  return map_elementwise(x, info, [](float v) { return std::sqrt(v); },
                [](float, float y, float g) { return g / (2.f * y); });
 }
 Var sin(Var x, const NodeInfo& info) {
-  return unary(x, info, [](float v) { return std::sin(v); },
+  return map_elementwise(x, info, [](float v) { return std::sin(v); },
                [](float v, float, float g) { return g * std::cos(v); });
 }
 Var cos(Var x, const NodeInfo& info) {
-  return unary(x, info, [](float v) { return std::cos(v); },
+  return map_elementwise(x, info, [](float v) { return std::cos(v); },
                [](float v, float, float g) { return -g * std::sin(v); });
 }
 Var abs(Var x, const NodeInfo& info) {
-  return unary(x, info, [](float v) { return std::fabs(v); },
+  return map_elementwise(x, info, [](float v) { return std::fabs(v); },
                [](float v, float, float g) { return v > 0.f ? g : (v < 0.f ? -g : 0.f); });
 }
 Var tanh(Var x, const NodeInfo& info) {
-  return unary(x, info, [](float v) { return std::tanh(v); },
+  return map_elementwise(x, info, [](float v) { return std::tanh(v); },
                [](float, float y, float g) { return g * (1.f - y * y); });
 }
 Var sigmoid(Var x, const NodeInfo& info) {
-  return unary(x, info, sigmoid_f, [](float, float y, float g) { return g * y * (1.f - y); });
+  return map_elementwise(x, info, sigmoid_f, [](float, float y, float g) { return g * y * (1.f - y); });
 }
 Var softplus(Var x, float beta, const NodeInfo& info) {
   GL_CHECK(beta > 0.f, "node '", info.name, "' (", info.op, "): beta must be positive, got ", beta);
-  return unary(
+  return map_elementwise(
       x, info,
       [beta](float v) { return beta * v > 20.f ? v : std::log1p(std::exp(beta * v)) / beta; },
       [beta](float v, float, float g) { return beta * v > 20.f ? g : g * sigmoid_f(beta * v); });
@@ -117,15 +82,15 @@ Var relu(Var x, const NodeInfo& info) { return rectifier(x, kNoUpperBound, info)
 Var clip(Var x, float lo, float hi, const NodeInfo& info) {
   GL_CHECK(lo <= hi, "node '", info.name, "' (", info.op, "): min ", lo, " exceeds max ", hi);
   if (lo == 0.f) return rectifier(x, hi, info);
-  return unary(x, info, [lo, hi](float v) { return std::min(std::max(v, lo), hi); },
+  return map_elementwise(x, info, [lo, hi](float v) { return std::min(std::max(v, lo), hi); },
                [lo, hi](float v, float, float g) { return (v > lo && v < hi) ? g : 0.f; });
 }
 Var leaky_relu(Var x, float alpha, const NodeInfo& info) {
-  return unary(x, info, [alpha](float v) { return v > 0.f ? v : alpha * v; },
+  return map_elementwise(x, info, [alpha](float v) { return v > 0.f ? v : alpha * v; },
                [alpha](float v, float, float g) { return v > 0.f ? g : alpha * g; });
 }
 Var hard_sigmoid(Var x, float alpha, float beta, const NodeInfo& info) {
-  return unary(
+  return map_elementwise(
       x, info, [alpha, beta](float v) { return std::min(1.f, std::max(0.f, alpha * v + beta)); },
       [alpha, beta](float v, float, float g) {
         float t = alpha * v + beta;
@@ -133,7 +98,7 @@ Var hard_sigmoid(Var x, float alpha, float beta, const NodeInfo& info) {
       });
 }
 Var hard_swish(Var x, const NodeInfo& info) {
-  return unary(
+  return map_elementwise(
       x, info, [](float v) { return v * std::min(1.f, std::max(0.f, v / 6.f + 0.5f)); },
       [](float v, float, float g) {
         if (v <= -3.f) return 0.f;
@@ -158,7 +123,7 @@ Var round(Var x, const NodeInfo& info) { return rounding(x, info, [](float v) { 
 Var trunc(Var x, const NodeInfo& info) { return rounding(x, info, [](float v) { return std::trunc(v); }); }
 
 Var scale(Var x, float s, const NodeInfo& info) {
-  return unary(x, info, [s](float v) { return s * v; }, [s](float, float, float g) { return s * g; });
+  return map_elementwise(x, info, [s](float v) { return s * v; }, [s](float, float, float g) { return s * g; });
 }
 
 }  // namespace gradlens

@@ -2,7 +2,7 @@
 // to 1 and must not be 0. Backward: ∂x = g for x > 0, g · e^(x/α) for x <= 0.
 #include <cmath>
 
-#include "layers/elementwise.h"
+#include "engine/elementwise.h"
 #include "layers/unary_layer.h"
 
 namespace gradlens {

@@ -3,7 +3,7 @@
 // Opset 1 carried the legacy consumed_inputs attribute (accepted, unused).
 #include <cmath>
 
-#include "layers/elementwise.h"
+#include "engine/elementwise.h"
 #include "layers/op_util.h"
 #include "layers/unary_layer.h"
 

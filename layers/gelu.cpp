@@ -7,7 +7,7 @@
 #include <cmath>
 #include <string>
 
-#include "layers/elementwise.h"
+#include "engine/elementwise.h"
 #include "layers/unary_layer.h"
 
 namespace gradlens {

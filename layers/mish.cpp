@@ -3,7 +3,7 @@
 // Backward: ∂x = g · (tanh s + x · (1 − tanh² s) · σ(x)), s = softplus(x).
 #include <cmath>
 
-#include "layers/elementwise.h"
+#include "engine/elementwise.h"
 #include "layers/unary_layer.h"
 
 namespace gradlens {

@@ -1,7 +1,7 @@
 // Reciprocal (ONNX operators §Reciprocal, opsets 1/6/13): y = 1/x (±inf at 0).
 // Backward: ∂x = −g / x² = −g · y². Opset 1 carried the legacy consumed_inputs attribute
 // (accepted, unused).
-#include "layers/elementwise.h"
+#include "engine/elementwise.h"
 #include "layers/op_util.h"
 #include "layers/unary_layer.h"
 

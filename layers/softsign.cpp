@@ -2,7 +2,7 @@
 // Backward: ∂x = g / (1 + |x|)².
 #include <cmath>
 
-#include "layers/elementwise.h"
+#include "engine/elementwise.h"
 #include "layers/unary_layer.h"
 
 namespace gradlens {

@@ -1,7 +1,7 @@
 // ThresholdedRelu (ONNX operators §ThresholdedRelu, opsets 10/22): y = x for x > α, 0 otherwise;
 // α defaults to 1. Backward: ∂x = g · [x > α]. (Not a ReLU under the tape's rectifier rules: its
 // step at α is a jump, not a kink, so the plain derivative is used.)
-#include "layers/elementwise.h"
+#include "engine/elementwise.h"
 #include "layers/unary_layer.h"
 
 namespace gradlens {

@@ -1,37 +1,37 @@
-// A recorded elementwise map for activation layers whose math is not an engine op (Elu, Selu,
-// Gelu, Mish, ...): y = f(x) and ∂x = f'(x, y) · g, computed in parallel chunks. Each element is
-// computed on its own, so results do not depend on the thread count.
+// A recorded elementwise map: y = f(x) and ∂x = f'(x, y) · g, computed in parallel chunks. The
+// engine's unary ops and the activation layers that are not engine ops (Elu, Selu, Gelu, Mish, ...)
+// use it. Each element is computed on its own, so results do not depend on the thread count.
 #pragma once
 #include <algorithm>
 #include <cstdint>
 
+#include "engine/error.h"
 #include "engine/parallel.h"
 #include "engine/tape.h"
 
 namespace gradlens {
 
-namespace elementwise_detail {
-constexpr int64_t kChunk = 1 << 14;  // elements per parallel task
+constexpr int64_t kElementwiseChunk = 1 << 14;  // elements per parallel task
 
+// f(begin, end) over [0, n) in fixed chunks, in parallel.
 template <class F>
-void chunked(int64_t n, F&& f) {
-  parallel_for((n + kChunk - 1) / kChunk, [&](int64_t c) {
-    const int64_t s = c * kChunk, e = std::min(n, s + kChunk);
+void parallel_chunks(int64_t n, F&& f) {
+  parallel_for((n + kElementwiseChunk - 1) / kElementwiseChunk, [&](int64_t c) {
+    const int64_t s = c * kElementwiseChunk, e = std::min(n, s + kElementwiseChunk);
     f(s, e);
   });
 }
-}  // namespace elementwise_detail
 
 // Fwd: float(float x). Bwd: float(float x, float y, float g) -> ∂x. Both small and copyable.
 template <class Fwd, class Bwd>
 Var map_elementwise(Var x, const NodeInfo& info, Fwd fwd, Bwd bwd) {
-  using elementwise_detail::chunked;
+  GL_CHECK(x.valid(), "node '", info.name, "' (", info.op, "): invalid input");
   Tape& tape = *x.tape;
   const Tensor& vx = x.value();
   Tensor y = tape.alloc(vx.shape());
   const float* px = vx.data();
   float* py = y.data();
-  chunked(vx.numel(), [&](int64_t s, int64_t e) {
+  parallel_chunks(vx.numel(), [&](int64_t s, int64_t e) {
     for (int64_t i = s; i < e; ++i) py[i] = fwd(px[i]);
   });
   return tape.record(info, {x}, y, [bwd](BackwardContext& ctx) {
@@ -42,7 +42,7 @@ Var map_elementwise(Var x, const NodeInfo& info, Fwd fwd, Bwd bwd) {
     const float* pg = g.data();
     Tensor dx = ctx.alloc(g.shape());
     float* pd = dx.data();
-    chunked(g.numel(), [&](int64_t s, int64_t e) {
+    parallel_chunks(g.numel(), [&](int64_t s, int64_t e) {
       for (int64_t i = s; i < e; ++i) pd[i] = bwd(px[i], py[i], pg[i]);
     });
     ctx.accumulate_fresh(0, dx);
