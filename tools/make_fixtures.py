@@ -719,7 +719,8 @@ def run_model(spec: ModelSpec, out_root: str) -> Fixture:
 #   deconvnet / guided-backprop / rectgrad: every ReLU (and ReLU6 = Hardtanh(0, 6), a clip
 #     rectifier with [0<x<6] in place of [x>0]) backpropagates max(g,0) / max(g,0)·[x>0] /
 #     g·[a·g > τ]·[x < upper] with τ the q-th percentile (torch.quantile, linear) of a·g over the
-#     layer per sample, a the rectifier's output; everything else passes ordinary gradients
+#     layer per sample (q = 98, 50, 10), a the rectifier's output; everything else passes
+#     ordinary gradients
 #   CAM maps [N,1,h,w] at the layer gradlens picks by default (the input of the first node that
 #     turns a spatial 4-D activation into a non-spatial one), ReLU'd unless "_no-relu"
 #   fullgrad: x⊙∇ₓy_c and ref_fullgrad_terms = [y_c, Σ x⊙∇ₓy_c, Σ_l Σ ∂y_c/∂y_l ⊙ b_l] per
@@ -736,7 +737,7 @@ NOISE_LEVEL = 0.15
 
 # Per model: which groups of references to write.
 #   grad     gradient, contrastive           ixg   saliency, input-x-gradient
-#   rules    deconvnet, guided-backprop, rectgrad (q = 98 and q = 50)
+#   rules    deconvnet, guided-backprop, rectgrad (q = 98, 50 and 10)
 #   cam      the CAM family and guided-grad-cam ("cam" itself only with a GAP→Linear head)
 #   fullgrad FullGrad raw map and completeness terms
 #   noise    noise.npy and the six noise-wrapped saliency/gradient references
@@ -943,7 +944,10 @@ def rule_references(fx: "Fixture", outdir: str) -> None:
     write_reference(outdir, "deconvnet", rule_input_grad(m, x, fx.target, "deconvnet"))
     write_reference(outdir, "guided-backprop", rule_input_grad(m, x, fx.target, "guided"))
     write_reference(outdir, "rectgrad", rule_input_grad(m, x, fx.target, "rectgrad", 98.0))
+    # q = 50 lands on τ = 0 when most units are off (then it equals guided backprop); q = 10
+    # gives τ < 0, where the literal rule also passes units with a = 0.
     write_reference(outdir, "rectgrad_q50", rule_input_grad(m, x, fx.target, "rectgrad", 50.0))
+    write_reference(outdir, "rectgrad_q10", rule_input_grad(m, x, fx.target, "rectgrad", 10.0))
 
 
 @reference("cams")
