@@ -343,9 +343,10 @@ class PerturbationCam : public Method {
         Tensor masked(Shape{K, C, H, W});
         for (int64_t k = 0; k < K; ++k) {
           float* m = maps.data() + k * H * W;
-          const auto [lo, hi] = std::minmax_element(m, m + H * W);
-          const float range = *hi - *lo;
-          for (int64_t i = 0; i < H * W; ++i) m[i] = range > 0 ? (m[i] - *lo) / range : 0.f;
+          // Copy the extremes: the loop below overwrites the elements they point to.
+          const auto extremes = std::minmax_element(m, m + H * W);
+          const float lo = *extremes.first, range = *extremes.second - lo;
+          for (int64_t i = 0; i < H * W; ++i) m[i] = range > 0 ? (m[i] - lo) / range : 0.f;
           for (int64_t ch = 0; ch < C; ++ch)
             for (int64_t i = 0; i < H * W; ++i)
               masked[(k * C + ch) * H * W + i] = r.input[n * per + ch * H * W + i] * m[i];

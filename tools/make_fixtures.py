@@ -22,8 +22,10 @@ Layout of one fixture directory (tests/data/fixtures/<name>/):
                w.r.t. the embedding layer's output)
   meta.json    name, opset, shapes, versions, seed, description, ONNX op types
 
-Attribution references (Grad-CAM, Integrated Gradients, ...) are meant to be
-added later as functions taking a built Fixture; see REFERENCES below.
+  ref_*.npy    attribution references (gradient, rule, CAM, FullGrad and noise-wrapped
+               methods) computed in float64 from each method's formula, and noise.npy,
+               the noise draws of the noise-wrapped ones; see "Attribution references"
+               below (--no-references skips them)
 """
 
 import argparse
@@ -526,8 +528,9 @@ for _name, _opset in LARGE_OPSETS.items():
         f"torchvision.models.{_name}(weights=None), seeded random init, BN running stats from "
         "one train-mode pass over a random batch then jittered, batch 1, 3x224x224", large=True)
 
-# Attribution references, to be added later: name -> fn(fixture, outdir) -> None.
-# Each receives the Fixture produced by run_model and writes extra .npy files.
+# Attribution references: name -> fn(fixture, outdir) -> None (filled in below, see
+# "Attribution references"). Each receives the Fixture produced by run_model and writes
+# ref_*.npy files next to it.
 REFERENCES: Dict[str, Callable] = {}
 
 
@@ -698,6 +701,388 @@ def run_model(spec: ModelSpec, out_root: str) -> Fixture:
 
 
 # --------------------------------------------------------------------------
+# Attribution references
+# --------------------------------------------------------------------------
+#
+# Each reference is written from the method's formula with torch autograd, forward hooks and
+# rectifier overrides, in float64 on a deep copy of the model, for the targets in target.npy.
+# Files: tests/data/fixtures/<model>/ref_<name>.npy (float32). The C++ suite
+# tests/test_method_references.cpp maps every ref_*.npy name to the gradlens method and options
+# that must reproduce it; REFERENCE_PLAN says which references each model gets (kept small:
+# methods that do not apply — CAMs without a spatial layer, rules without rectifiers — are
+# skipped, and input-sized maps are written only where they test something new).
+#
+# Conventions (x input, c target, y_c its score = the model output; A, G activation and gradient
+# of the CAM layer [N,K,h,w]):
+#   gradient ∇ₓy_c · saliency |∇ₓy_c| · input-x-gradient x⊙∇ₓy_c · contrastive ∇ₓ(y_c − y_c'),
+#     c' = (c+1) mod C
+#   deconvnet / guided-backprop / rectgrad: every ReLU (and ReLU6 = Hardtanh(0, 6), a clip
+#     rectifier with [0<x<6] in place of [x>0]) backpropagates max(g,0) / max(g,0)·[x>0] /
+#     g·[a·g > τ]·[x < upper] with τ the q-th percentile (torch.quantile, linear) of a·g over the
+#     layer per sample (q = 98, 50, 10), a the rectifier's output; everything else passes
+#     ordinary gradients
+#   CAM maps [N,1,h,w] at the layer gradlens picks by default (the input of the first node that
+#     turns a spatial 4-D activation into a non-spatial one), ReLU'd unless "_no-relu"
+#   fullgrad: x⊙∇ₓy_c and ref_fullgrad_terms = [y_c, Σ x⊙∇ₓy_c, Σ_l Σ ∂y_c/∂y_l ⊙ b_l] per
+#     example (Conv/Linear bias, BatchNorm β − γμ/√(σ²+ε))
+#   noise wrappers: noise.npy [N,S,...] (S = 4, σ = 0.15·(max − min) per example); smoothgrad,
+#     smoothgrad-sq and vargrad (population variance) of saliency and of gradient over x + ε_s
+#     (the sum rounded to float32, as the input any float32 implementation sees)
+
+import contextlib  # noqa: E402
+import math  # noqa: E402
+
+NOISE_SAMPLES = 4
+NOISE_LEVEL = 0.15
+
+# Per model: which groups of references to write.
+#   grad     gradient, contrastive           ixg   saliency, input-x-gradient
+#   rules    deconvnet, guided-backprop, rectgrad (q = 98, 50 and 10)
+#   cam      the CAM family and guided-grad-cam ("cam" itself only with a GAP→Linear head)
+#   fullgrad FullGrad raw map and completeness terms
+#   noise    noise.npy and the six noise-wrapped saliency/gradient references
+REFERENCE_PLAN = {
+    "mlp": {"grad", "ixg", "rules", "noise"},
+    "small_cnn": {"grad", "rules", "cam", "fullgrad"},
+    "gap_cnn": {"grad", "rules", "cam"},
+    "resnet_tiny": {"grad", "rules", "cam", "fullgrad"},
+    "mobilenet_tiny": {"grad", "rules"},
+    "dilated_grouped": {"grad", "ixg"},
+    "transformer_tiny": {"grad", "ixg"},
+    "conv_transpose": {"grad", "ixg", "rules", "noise"},
+}
+
+# The CAM layer as a module of each model whose OUTPUT is the tensor gradlens picks by default
+# (checked against `gradlens info MODEL`), and the Linear head for CAM when the layer feeds
+# GAP → Linear directly.
+CAM_LAYERS = {
+    "small_cnn": (lambda m: m.features, None),            # AvgPool output [N,16,4,4] → Flatten
+    "gap_cnn": (lambda m: m.features, lambda m: m.fc),     # last ReLU [N,24,14,14] → GAP → fc
+    "resnet_tiny": (lambda m: m.block2, lambda m: m.fc),   # block2's ReLU [N,16,16,16] → GAP → fc
+}
+
+
+def reference(name):
+    def deco(fn):
+        REFERENCES[name] = fn
+        return fn
+    return deco
+
+
+def reference_model(fx: "Fixture"):
+    """A float64 eval-mode copy of the model and the input in float64."""
+    return copy.deepcopy(fx.built.module).double().eval(), fx.built.example_input.double()
+
+
+def write_reference(outdir: str, name: str, t: torch.Tensor) -> None:
+    assert torch.isfinite(t).all(), f"{name}: non-finite reference"
+    save_npy(os.path.join(outdir, f"ref_{name}.npy"), t, np.float32)
+
+
+def contrast_classes(fx: "Fixture") -> torch.Tensor:
+    return (fx.target + 1) % fx.output.shape[1]
+
+
+def score_and_input_grad(m, x, target, contrast=None):
+    """y_c (− y_c') per row and its gradient w.r.t. x. Rows do not interact (eval mode), so the
+    gradient of the sum over rows is each row's own gradient."""
+    x = x.detach().clone().requires_grad_(True)
+    out = m(x)
+    s = out.gather(1, target.view(-1, 1)).squeeze(1)
+    if contrast is not None:
+        s = s - out.gather(1, contrast.view(-1, 1)).squeeze(1)
+    (g,) = torch.autograd.grad(s.sum(), x)
+    return s.detach(), g.detach()
+
+
+# ---- rectifier backward rules ----------------------------------------------------------------
+
+class RuleRectifier(torch.autograd.Function):
+    """clip(x, 0, upper) whose backward follows a rule instead of the true derivative."""
+
+    @staticmethod
+    def forward(ctx, x, upper, rule, q):
+        a = x.clamp(min=0) if math.isinf(upper) else x.clamp(0, upper)
+        ctx.save_for_backward(x, a)
+        ctx.upper, ctx.rule, ctx.q = upper, rule, q
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        x, a = ctx.saved_tensors
+        upper, rule = ctx.upper, ctx.rule
+        live = (x > 0) & (x < upper)
+        if rule == "standard":
+            dx = g * live
+        elif rule == "deconvnet":
+            dx = g.clamp(min=0)
+        elif rule == "guided":
+            dx = g.clamp(min=0) * live
+        elif rule == "rectgrad":
+            ag = a * g
+            n = ag.shape[0]
+            tau = torch.quantile(ag.reshape(n, -1), ctx.q / 100.0, dim=1)   # linear interpolation
+            tau = tau.view(n, *([1] * (ag.dim() - 1)))
+            dx = g * ((ag > tau) & (x < upper))
+        else:
+            raise ValueError(rule)
+        return dx, None, None, None
+
+
+@contextlib.contextmanager
+def rectifier_rule(rule: str, q: float = 98.0):
+    """Route every ReLU (nn.ReLU calls F.relu; the models also call F.relu directly) and every
+    ReLU6 (nn.ReLU6 calls F.hardtanh(x, 0, 6)) through RuleRectifier. Yields a counter of the
+    rectifier calls so callers can check the override took effect."""
+    saved = (F.relu, F.relu6, F.hardtanh)
+    calls = [0]
+
+    def relu(input, inplace=False):
+        calls[0] += 1
+        return RuleRectifier.apply(input, math.inf, rule, q)
+
+    def relu6(input, inplace=False):
+        calls[0] += 1
+        return RuleRectifier.apply(input, 6.0, rule, q)
+
+    def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+        if min_val != 0.0:
+            return saved[2](input, min_val, max_val, inplace)
+        calls[0] += 1
+        return RuleRectifier.apply(input, float(max_val), rule, q)
+
+    F.relu, F.relu6, F.hardtanh = relu, relu6, hardtanh
+    try:
+        yield calls
+    finally:
+        F.relu, F.relu6, F.hardtanh = saved
+
+
+def rule_input_grad(m, x, target, rule, q=98.0):
+    with rectifier_rule(rule, q) as calls:
+        _, g = score_and_input_grad(m, x, target)
+    assert calls[0] > 0, "the model has no rectifier to apply the rule to"
+    return g
+
+
+# ---- CAM layer activations and gradients -----------------------------------------------------
+
+@contextlib.contextmanager
+def hooked_output(module: nn.Module, edit=None):
+    """Captures the module's output (optionally replacing it by edit(output))."""
+    box = {}
+
+    def hook(mod, inp, out):
+        if edit is not None:
+            out = edit(out)
+        box["out"] = out
+        return out
+    handle = module.register_forward_hook(hook)
+    try:
+        yield box
+    finally:
+        handle.remove()
+
+
+def layer_activation_and_grad(m, x, layer: nn.Module, target):
+    with hooked_output(layer) as box:
+        out = m(x)
+    A = box["out"]
+    (G,) = torch.autograd.grad(out.gather(1, target.view(-1, 1)).sum(), A)
+    return A.detach(), G.detach(), out.detach()
+
+
+def channel_sum(weights, A):
+    """Σ_k w[n,k] A[n,k] → [N,1,h,w]."""
+    return (weights[:, :, None, None] * A).sum(dim=1, keepdim=True)
+
+
+def first_component(X):
+    """X [K, h, w] → projection of the pixels (rows of X as [hw, K], centred per channel) on the
+    first right singular vector, signed to correlate positively with the channel sum of X."""
+    K, h, w = X.shape
+    M = X.reshape(K, h * w).t()
+    Mc = M - M.mean(dim=0, keepdim=True)
+    _, sv, vh = torch.linalg.svd(Mc, full_matrices=False)
+    proj = Mc @ vh[0]
+    corr = float((proj * M.sum(dim=1)).sum())
+    gap = float(sv[1] / sv[0]) if sv.numel() > 1 else 0.0
+    if corr < 0:
+        proj = -proj
+    return proj.reshape(1, h, w), corr, gap
+
+
+# ---- the references --------------------------------------------------------------------------
+
+@reference("gradients")
+def gradient_references(fx: "Fixture", outdir: str) -> None:
+    plan = REFERENCE_PLAN.get(fx.spec.name, set())
+    if not plan & {"grad", "ixg"}:
+        return
+    m, x = reference_model(fx)
+    _, g = score_and_input_grad(m, x, fx.target)
+    # Cross-check with float64_reference's gradient (the same computation).
+    g64 = torch.from_numpy(np.load(os.path.join(outdir, fx.grad_file.replace(".npy", "_f64.npy"))))
+    assert rel_l2(g, g64) < 1e-12
+    if "grad" in plan:
+        write_reference(outdir, "gradient", g)
+        _, gc = score_and_input_grad(m, x, fx.target, contrast_classes(fx))
+        write_reference(outdir, "contrastive", gc)
+    if "ixg" in plan:
+        write_reference(outdir, "saliency", g.abs())
+        write_reference(outdir, "input-x-gradient", x * g)
+
+
+@reference("rules")
+def rule_references(fx: "Fixture", outdir: str) -> None:
+    if "rules" not in REFERENCE_PLAN.get(fx.spec.name, set()):
+        return
+    m, x = reference_model(fx)
+    # The override under the standard rule must reproduce plain autograd.
+    _, g = score_and_input_grad(m, x, fx.target)
+    assert rel_l2(rule_input_grad(m, x, fx.target, "standard"), g) < 1e-12
+    write_reference(outdir, "deconvnet", rule_input_grad(m, x, fx.target, "deconvnet"))
+    write_reference(outdir, "guided-backprop", rule_input_grad(m, x, fx.target, "guided"))
+    write_reference(outdir, "rectgrad", rule_input_grad(m, x, fx.target, "rectgrad", 98.0))
+    # q = 50 lands on τ = 0 when most units are off (then it equals guided backprop); q = 10
+    # gives τ < 0, where the literal rule also passes units with a = 0.
+    write_reference(outdir, "rectgrad_q50", rule_input_grad(m, x, fx.target, "rectgrad", 50.0))
+    write_reference(outdir, "rectgrad_q10", rule_input_grad(m, x, fx.target, "rectgrad", 10.0))
+
+
+@reference("cams")
+def cam_references(fx: "Fixture", outdir: str) -> None:
+    if "cam" not in REFERENCE_PLAN.get(fx.spec.name, set()):
+        return
+    m, x = reference_model(fx)
+    layer_of, head_of = CAM_LAYERS[fx.spec.name]
+    layer = layer_of(m)
+    t = fx.target
+    A, G, out = layer_activation_and_grad(m, x, layer, t)
+    N, K, h, w = A.shape
+    maps = {}
+
+    maps["grad-cam_no-relu"] = channel_sum(G.mean(dim=(2, 3)), A)
+    maps["grad-cam"] = maps["grad-cam_no-relu"].clamp(min=0)
+
+    sum_a = A.sum(dim=(2, 3), keepdim=True)
+    denom = 2 * G ** 2 + sum_a * G ** 3
+    safe = (G != 0) & (denom != 0)
+    alpha = torch.where(safe, G ** 2 / torch.where(safe, denom, torch.ones_like(denom)),
+                        torch.zeros_like(G))
+    maps["grad-cam-pp"] = channel_sum((alpha * G.clamp(min=0)).sum(dim=(2, 3)), A).clamp(min=0)
+
+    ag, a = (A * G).sum(dim=(2, 3)), A.sum(dim=(2, 3))
+    xw = torch.where(a != 0, ag / torch.where(a != 0, a, torch.ones_like(a)), torch.zeros_like(a))
+    maps["xgrad-cam"] = channel_sum(xw, A).clamp(min=0)
+
+    maps["layer-cam"] = (G.clamp(min=0) * A).sum(dim=1, keepdim=True).clamp(min=0)
+    maps["hires-cam"] = (G * A).sum(dim=1, keepdim=True).clamp(min=0)
+
+    if head_of is not None:
+        W = head_of(m).weight.detach()              # [C, K]
+        maps["cam"] = channel_sum(W[t], A).clamp(min=0)
+
+    for name, X in (("eigen-cam", A), ("eigen-grad-cam", A * G)):
+        rows = []
+        for n in range(N):
+            proj, corr, gap = first_component(X[n])
+            # A sign decided by a near-zero correlation, or a near-degenerate top singular
+            # value, would make the reference fragile.
+            assert abs(corr) > 1e-6 and gap < 0.99, (name, corr, gap)
+            rows.append(proj)
+        maps[name] = torch.stack(rows).clamp(min=0)
+
+    H, Wd = x.shape[2], x.shape[3]
+    score_w = torch.zeros(N, K, dtype=x.dtype)
+    ablation_w = torch.zeros(N, K, dtype=x.dtype)
+    with torch.no_grad():
+        for n in range(N):
+            up = F.interpolate(A[n][:, None], size=(H, Wd), mode="bilinear", align_corners=False)
+            lo = up.amin(dim=(1, 2, 3), keepdim=True)
+            hi = up.amax(dim=(1, 2, 3), keepdim=True)
+            masks = torch.where(hi > lo, (up - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi)),
+                                torch.zeros_like(up))
+            s = m(x[n][None] * masks)[:, t[n]]      # [K]
+            score_w[n] = torch.softmax(s, dim=0)
+        y = out.gather(1, t.view(-1, 1)).squeeze(1)
+        for k in range(K):
+            def zero_channel(o, k=k):
+                o = o.clone()
+                o[:, k] = 0
+                return o
+            with hooked_output(layer, zero_channel):
+                yk = m(x).gather(1, t.view(-1, 1)).squeeze(1)
+            ablation_w[:, k] = (y - yk) / y
+    maps["score-cam"] = channel_sum(score_w, A).clamp(min=0)
+    maps["ablation-cam"] = channel_sum(ablation_w, A).clamp(min=0)
+
+    for name, mp in maps.items():
+        assert mp.shape == (N, 1, h, w)
+        write_reference(outdir, name, mp)
+
+    guided = rule_input_grad(m, x, t, "guided")
+    up = F.interpolate(maps["grad-cam"], size=(H, Wd), mode="bilinear", align_corners=False)
+    write_reference(outdir, "guided-grad-cam", guided * up)
+
+
+@reference("fullgrad")
+def fullgrad_references(fx: "Fixture", outdir: str) -> None:
+    if "fullgrad" not in REFERENCE_PLAN.get(fx.spec.name, set()):
+        return
+    m, x = reference_model(fx)
+    biased = [mod for mod in m.modules()
+              if isinstance(mod, (nn.Conv2d, nn.Linear, nn.BatchNorm2d))]
+    outputs = {}
+    handles = [mod.register_forward_hook(lambda mod, i, o: outputs.__setitem__(mod, o))
+               for mod in biased]
+    xg = x.detach().clone().requires_grad_(True)
+    f = m(xg).gather(1, fx.target.view(-1, 1)).squeeze(1)
+    for h in handles:
+        h.remove()
+    layers = [mod for mod in biased if mod in outputs]
+    grads = torch.autograd.grad(f.sum(), [xg] + [outputs[mod] for mod in layers])
+    input_term = (x * grads[0]).flatten(1).sum(dim=1)
+    bias_total = torch.zeros_like(f)
+    for mod, g in zip(layers, grads[1:]):
+        if isinstance(mod, nn.BatchNorm2d):
+            b = mod.bias - mod.weight * mod.running_mean / torch.sqrt(mod.running_var + mod.eps)
+        elif mod.bias is not None:
+            b = mod.bias
+        else:
+            continue
+        shape = (1, -1) + (1,) * (g.dim() - 2)
+        bias_total = bias_total + (g * b.detach().view(shape)).flatten(1).sum(dim=1)
+    f = f.detach()
+    # Piecewise-linear networks with biases: the decomposition is exact.
+    assert float(((f - input_term - bias_total).abs() / f.abs()).max()) < 1e-10
+    write_reference(outdir, "fullgrad", x * grads[0])
+    write_reference(outdir, "fullgrad_terms", torch.stack([f, input_term, bias_total], dim=1))
+
+
+@reference("noise")
+def noise_references(fx: "Fixture", outdir: str) -> None:
+    if "noise" not in REFERENCE_PLAN.get(fx.spec.name, set()):
+        return
+    x32 = fx.built.example_input.float()
+    N = x32.shape[0]
+    gen = torch.Generator().manual_seed(fx.seed + 7)
+    sigma = NOISE_LEVEL * (x32.flatten(1).amax(dim=1) - x32.flatten(1).amin(dim=1))
+    eps = torch.randn((N, NOISE_SAMPLES) + tuple(x32.shape[1:]), generator=gen, dtype=torch.float64)
+    eps = (eps * sigma.double().view(N, *([1] * (eps.dim() - 1)))).float()
+    save_npy(os.path.join(outdir, "noise.npy"), eps, np.float32)
+    m = copy.deepcopy(fx.built.module).double().eval()
+    noisy = (x32[:, None] + eps).double()           # the float32 input, promoted
+    grads = torch.stack([score_and_input_grad(m, noisy[:, s], fx.target)[1]
+                         for s in range(NOISE_SAMPLES)], dim=1)    # [N, S, ...]
+    for base, a in (("gradient", grads), ("saliency", grads.abs())):
+        mean = a.mean(dim=1)
+        write_reference(outdir, f"smoothgrad_{base}", mean)
+        write_reference(outdir, f"smoothgrad-sq_{base}", (a ** 2).mean(dim=1))
+        write_reference(outdir, f"vargrad_{base}", a.var(dim=1, unbiased=False))
+
+
+# --------------------------------------------------------------------------
 # CLI
 # --------------------------------------------------------------------------
 
@@ -727,6 +1112,9 @@ def main(argv=None) -> int:
                          f"{os.path.relpath(DEFAULT_LARGE_OUT, REPO_ROOT)} with --large)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch intra-op threads (default 1, for run-to-run reproducibility)")
+    ap.add_argument("--references", action=argparse.BooleanOptionalAction, default=None,
+                    help="write the attribution references ref_*.npy (default: on for the small "
+                         "models, off with --large)")
     ap.add_argument("--list", action="store_true", help="list model names and exit")
     args = ap.parse_args(argv)
 
@@ -744,14 +1132,23 @@ def main(argv=None) -> int:
         names = parse_names(args.only, small_names) if args.only else small_names
         out_root = args.out or DEFAULT_OUT
 
+    with_references = args.references if args.references is not None else args.large is None
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
     union = set()
     for n in names:
         fx = run_model(REGISTRY[n], out_root)
         union.update(json.load(open(os.path.join(out_root, n, "meta.json")))["ops"])
-        for ref_name, ref in REFERENCES.items():
-            ref(fx, os.path.join(out_root, n))
+        if with_references:
+            d = os.path.join(out_root, n)
+            for stale in os.listdir(d):
+                if (stale.startswith("ref_") and stale.endswith(".npy")) or stale == "noise.npy":
+                    os.remove(os.path.join(d, stale))
+            for ref in REFERENCES.values():
+                ref(fx, d)
+            written = sorted(f for f in os.listdir(d) if f.startswith("ref_") or f == "noise.npy")
+            if written:
+                print(f"    references: {' '.join(written)}")
     print(f"op types used ({len(union)}): {' '.join(sorted(union))}")
     return 0
 
