@@ -42,15 +42,19 @@ std::string default_cam_layer(const Model& model, const Shape& input) {
       if (n == name) return &s;
     return nullptr;
   };
+  // The last such node: a squeeze-excitation block pools too, but earlier, and its result is
+  // multiplied back into a spatial map.
   const std::string& input_name = model.graph().inputs[0].name;
+  std::string found;
   for (const auto& layer : model.layers()) {
     const NodeDef& n = layer->node();
     if (n.inputs.empty() || n.inputs[0] == input_name || n.op_type == "Shape" || n.op_type == "Size")
       continue;
     const Shape* in = shape_of(n.inputs[0]);
     const Shape* out = n.outputs.empty() ? nullptr : shape_of(n.outputs[0]);
-    if (in && spatial(*in) && out && pooled(*out)) return n.inputs[0];
+    if (in && spatial(*in) && out && pooled(*out)) found = n.inputs[0];
   }
+  if (!found.empty()) return found;
   auto candidates = cam_candidates(model, input);
   GL_CHECK(!candidates.empty(), model.graph().source,
            ": the model has no 4-D activation with spatial extent to use as a CAM layer");

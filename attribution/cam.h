@@ -9,7 +9,7 @@
 
 namespace gradlens {
 
-// The default CAM layer for inputs of this shape: the input of the first node that takes a 4-D
+// The default CAM layer for inputs of this shape: the input of the last node that takes a 4-D
 // activation with spatial extent to one without (global pooling, Flatten, a spatial reduction:
 // the last 4-D activation before the head); failing that, the last 4-D activation.
 std::string default_cam_layer(const Model& model, const Shape& input);
