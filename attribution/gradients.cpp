@@ -89,6 +89,7 @@ PassResult gradient_pass(const Function& f, const Tensor& X, const std::vector<i
       for (size_t j = 0; j < entries.size(); ++j) place_rows(result.biases[j].map, entries[j].map, M, begin);
     }
   }
+  result.arena_floats = tape.arena().capacity_floats();
   return result;
 }
 

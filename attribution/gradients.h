@@ -37,6 +37,7 @@ struct PassResult {
   Tensor input_grad;           // [M, ...] when requested
   std::vector<LayerCapture> layers;
   std::vector<BiasCapture> biases;
+  size_t arena_floats = 0;     // the tape arena's capacity after the largest chunk
 };
 
 // targets[m] (and contrast[m] when contrast is non-empty) for each row m of X.

@@ -1,0 +1,84 @@
+// Shared machinery of the path attribution methods (integrated gradients and its relatives):
+//   A(x) = ∫₀¹ ∇f(γ(t)) ⊙ γ'(t) dt  ≈  Σ_k w_k ∇f(γ(t_k)) ⊙ γ'(t_k)
+// - quadrature rules on [0, 1]: Gauss–Legendre (as Captum, exact for polynomials of degree
+//   2n − 1) and the Riemann left/right/middle/trapezoid sums;
+// - baselines x′ (zero, black, white, uniform, blur, mean or a file);
+// - a separable Gaussian blur with its exact derivative in σ (blur baselines, Blur IG);
+// - path streaming: the N·K path points run as rows of chunks through `gradient_pass` (one
+//   forward + one backward per chunk) and each row's gradient is handed to the method in row
+//   order, so memory is bounded by one chunk whatever the number of steps, and the sum over
+//   steps runs in the same order for every chunk size.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "attribution/method.h"
+
+namespace gradlens {
+
+enum class QuadratureRule { gauss_legendre, riemann_left, riemann_right, riemann_middle, riemann_trapezoid };
+QuadratureRule parse_quadrature_rule(const std::string& name);  // "gauss-legendre", "riemann-left", ...
+
+struct Quadrature {
+  std::vector<double> nodes;    // t_k in [0, 1], ascending
+  std::vector<double> weights;  // w_k, summing to 1 (Σ w_k f(t_k) ≈ ∫₀¹ f)
+};
+// n ≥ 1 nodes (n ≥ 2 for the trapezoid rule).
+Quadrature quadrature(QuadratureRule rule, int64_t n);
+
+// Gaussian blur of every example over its spatial axes: [N, C, H, W] → H and W; [N, C, L] and
+// [N, D] → the last axis. Kernel exp(−j²/2σ²) normalised to sum 1 on |j| ≤ ⌊4σ + ½⌋, zeros
+// beyond the borders: scipy.ndimage.gaussian_filter(mode='constant'), the blur of the Blur IG
+// authors' code (PAIR saliency); σ = 0 is the identity. With sigma_derivative, returns ∂(blur)/∂σ instead, differentiating the
+// normalised discrete kernel exactly: ∂w_j/∂σ = w_j (j² − Σ_i w_i i²) / σ³ (0 at σ = 0).
+Tensor gaussian_blur(const Tensor& x, double sigma, bool sigma_derivative = false);
+
+// Baselines x′, one per example, shaped like x:
+//   zero     0
+//   black    every element = the example's minimum over all its elements
+//   white    every element = the example's maximum over all its elements
+//   uniform  i.i.d. U(min, max) of the example, from `seed`
+//   blur     gaussian_blur(x, blur_sigma)
+//   mean     per example and channel (axis 1), the channel's mean over the other axes
+//            (rank 2 [N, D]: the example's mean)
+//   FILE.npy broadcast (numpy rules) to x's shape: [...] per example or [N, ...]
+Tensor make_baseline(const Tensor& x, const std::string& kind, double blur_sigma, uint64_t seed);
+
+// What the path methods share among their parameters.
+std::vector<Parameter> path_chunk_parameters();  // max-memory
+std::vector<Parameter> quadrature_parameters(const std::string& default_rule, const std::string& default_steps);
+
+struct PathStats {
+  int64_t rows = 0;             // path points run (forward + backward)
+  int64_t chunk_rows = 0;       // rows per chunk used
+  int64_t chunks = 0;
+  size_t arena_floats = 0;      // the largest tape arena of any chunk
+};
+
+// Runs `points` path points for each example of the request: fill(n, k, slot, row) writes point k
+// of example n into `row` (slot = its row in the current chunk, < chunk_rows), and
+// consume(n, k, slot, gradient, score) receives ∂score/∂point and the score, called in the order
+// n = 0.., k = 0.. whatever the chunking. Chunks have at most request.batch rows; when
+// max_memory_bytes > 0 the first chunk is one row and its tape arena sets the chunk size
+// ⌊max_memory / arena bytes per row⌋ (at least 1, at most request.batch).
+using PathFill = std::function<void(int64_t n, int64_t k, int64_t slot, float* row)>;
+using PathConsume = std::function<void(int64_t n, int64_t k, int64_t slot, const float* gradient, double score)>;
+PathStats run_path(const Request& request, int64_t points, int64_t max_memory_bytes, const PathFill& fill,
+                   const PathConsume& consume);
+// The largest chunk run_path may use (buffers indexed by slot need this many rows).
+int64_t path_chunk_capacity(const Request& request);
+
+// Forward only: the score (y_target − y_contrast) of points generated the same way, in chunks
+// of request.batch rows; returns [N][points].
+std::vector<std::vector<double>> path_scores(const Request& request, int64_t points, const PathFill& fill);
+
+// Score of each example of x (rows of the request's examples), forward only, one row at a time.
+std::vector<double> example_scores(const Request& request, const Tensor& x);
+
+// Fills the explanation's per-example numbers: f(x), f(x′) (baseline_score), Σ attribution and
+// completeness_gap = Σ a − (f(x) − f(x′)), and the run's statistics as notes.
+void report_completeness(Explanation& e, const std::vector<double>& input_scores,
+                         const std::vector<double>& baseline_scores, const PathStats& stats);
+
+}  // namespace gradlens
