@@ -17,6 +17,7 @@ int run_methods(const std::vector<std::string>& args);
 int run_run(const std::vector<std::string>& args);
 int run_info(const std::vector<std::string>& args);
 int run_explain(const std::vector<std::string>& args);
+int run_compare(const std::vector<std::string>& args);
 int run_rules(const std::vector<std::string>& args);
 
 }  // namespace gradlens::cli
