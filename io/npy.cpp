@@ -1,8 +1,5 @@
 #include "io/npy.h"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +8,7 @@
 #include <map>
 
 #include "engine/error.h"
+#include "io/atomic_file.h"
 
 namespace gradlens {
 
@@ -127,29 +125,6 @@ uint32_t read_le(const unsigned char* p, int bytes) {
   return v;
 }
 
-// Writes header + data to path.tmp.<pid>, then renames it over `path`; the temp file is removed
-// on any failure.
-void write_atomically(const std::string& path, const std::string& header, const void* data,
-                      size_t bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  GL_CHECK(f, path, ": cannot write (", std::strerror(errno), ")");
-  bool ok = std::fwrite(header.data(), 1, header.size(), f) == header.size();
-  ok = ok && (bytes == 0 || std::fwrite(data, 1, bytes, f) == bytes);
-  ok = std::fflush(f) == 0 && ok;
-  const int write_errno = errno;
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) {
-    std::remove(tmp.c_str());
-    fail(path, ": write failed (", std::strerror(write_errno), ")");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int rename_errno = errno;
-    std::remove(tmp.c_str());
-    fail(path, ": cannot replace the file (", std::strerror(rename_errno), ")");
-  }
-}
-
 std::string make_header(const char* descr, const Shape& shape) {
   // The shape as Python writes a tuple: (), (5,), (2, 3).
   std::string dims;
@@ -247,14 +222,17 @@ Tensor read_npy(const std::string& path) {
 }
 
 void write_npy(const std::string& path, const Tensor& tensor) {
-  write_atomically(path, make_header("<f4", tensor.shape()), tensor.data(),
-                   size_t(tensor.numel()) * sizeof(float));
+  const std::string header = make_header("<f4", tensor.shape());
+  write_file_atomically(path, {{header.data(), header.size()},
+                               {tensor.data(), size_t(tensor.numel()) * sizeof(float)}});
 }
 
 void write_npy_int64(const std::string& path, const Shape& shape, const std::vector<int64_t>& values) {
   GL_CHECK(int64_t(values.size()) == shape.numel(), path, ": ", values.size(),
            " values for shape ", shape.str());
-  write_atomically(path, make_header("<i8", shape), values.data(), values.size() * sizeof(int64_t));
+  const std::string header = make_header("<i8", shape);
+  write_file_atomically(path, {{header.data(), header.size()},
+                               {values.data(), values.size() * sizeof(int64_t)}});
 }
 
 }  // namespace gradlens

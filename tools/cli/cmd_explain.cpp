@@ -1,4 +1,6 @@
-// gradlens explain MODEL.onnx INPUT --method NAME [options] --out-npy FILE [--json]
+// gradlens explain MODEL.onnx INPUT... --method NAME [options] [--out-npy FILE] [--out-png FILE] [--json]
+// INPUT is one .npy/.pb tensor, or image files and folders of images (preprocessed to one batch;
+// an unreadable image is reported and skipped, and the exit code is 1 at the end).
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -7,18 +9,26 @@
 #include "attribution/method.h"
 #include "attribution/noise.h"
 #include "engine/error.h"
+#include "io/image.h"
 #include "io/npy.h"
 #include "tools/cli/args.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/images.h"
 #include "tools/cli/inputs.h"
 #include "tools/cli/json.h"
+#include "tools/cli/method_flags.h"
 
 namespace gradlens::cli {
 
 namespace {
 // Flags handled here rather than passed to the method as parameters.
-const std::set<std::string> kOwnFlags = {"method", "target", "contrast", "score", "batch", "out-npy",
-                                         "json", "noise", "noise-file", "no-relu"};
+std::set<std::string> own_flags() {
+  std::set<std::string> own = {"method", "target", "contrast", "score", "batch", "out-npy", "out-png",
+                               "json", "noise", "noise-file", "no-relu"};
+  for (const Flag& f : preprocessing_flags()) own.insert(f.name);
+  for (const Flag& f : rendering_flags()) own.insert(f.name);
+  return own;
+}
 
 std::vector<Flag> explain_flags() {
   std::vector<Flag> flags = {
@@ -32,44 +42,64 @@ std::vector<Flag> explain_flags() {
       {"noise", "none|smoothgrad|smoothgrad-sq|vargrad", "noise wrapper around the method", "none"},
       {"noise-file", "F.npy", "exact noise draws [N, S, ...] for the noise wrapper", ""},
       {"no-relu", "", "CAM methods: keep the signed map", ""},
+      {"out-png", "FILE", "heatmap PNG; with several images FILE-stem.K.png for image K", ""},
   };
+  for (const Flag& f : preprocessing_flags()) flags.push_back(f);
+  for (const Flag& f : rendering_flags()) flags.push_back(f);
   // Every method parameter is a flag; the wrapper's own parameters too.
-  std::set<std::string> seen(kOwnFlags.begin(), kOwnFlags.end());
-  auto add = [&](const std::string& name, const std::string& fallback, const std::string& help) {
-    if (seen.insert(name).second) flags.push_back({name, "VALUE", help, fallback});
-  };
-  add("samples", "50", "noise samples per example (noise wrapper and smooth methods)");
-  add("noise-level", "0.15", "noise σ as a fraction of each example's max − min");
-  add("seed", "0", "random seed");
-  for (const Method* m : methods())
-    for (const Parameter& p : m->info().parameters)
-      if (p.name != "relu") add(p.name, "", p.help + " [" + m->info().name + ": " + p.fallback + "]");
+  flags.push_back({"samples", "VALUE", "noise samples per example (noise wrapper and smooth methods)", "50"});
+  flags.push_back({"noise-level", "VALUE", "noise σ as a fraction of each example's max − min", "0.15"});
+  flags.push_back({"seed", "VALUE", "random seed", "0"});
+  append_method_parameter_flags(flags);
   return flags;
 }
 
-std::string stem(const std::string& path) {
-  return ends_with(path, ".npy") ? path.substr(0, path.size() - 4) : path;
+std::string stem(const std::string& path, const std::string& extension = ".npy") {
+  return ends_with(path, extension) ? path.substr(0, path.size() - extension.size()) : path;
 }
+
+bool is_tensor_file(const std::string& path) { return ends_with(path, ".npy") || ends_with(path, ".pb"); }
 }  // namespace
 
 int run_explain(const std::vector<std::string>& argv) {
-  Args args("explain", explain_flags(), "MODEL.onnx INPUT.npy --method NAME");
+  Args args("explain", explain_flags(), "MODEL.onnx INPUT.npy|IMAGE...|FOLDER... --method NAME");
   args.parse(argv);
   if (args.help_requested()) {
     std::printf("%s", args.usage().c_str());
     return 0;
   }
   const auto& pos = args.positional();
-  GL_CHECK(pos.size() == 2, "expected MODEL.onnx and one INPUT (see gradlens explain --help)");
+  GL_CHECK(pos.size() >= 2, "expected MODEL.onnx and an INPUT (see gradlens explain --help)");
   GL_CHECK(args.has("method"), "--method is required (gradlens methods lists them)");
-  GL_CHECK(args.has("out-npy") || args.flag("json"), "nothing to do: give --out-npy FILE and/or --json");
+  GL_CHECK(args.has("out-npy") || args.has("out-png") || args.flag("json"),
+           "nothing to do: give --out-npy FILE, --out-png FILE and/or --json");
+  const bool tensor_input = pos.size() == 2 && is_tensor_file(pos[1]);
+  for (size_t k = 1; k < pos.size(); ++k)
+    GL_CHECK(tensor_input || !is_tensor_file(pos[k]), pos[k],
+             ": a .npy/.pb input must be the only input (images can be several)");
+  if (tensor_input)
+    for (const Flag& f : preprocessing_flags())
+      GL_CHECK(f.name == "quiet" || !args.has(f.name), "--", f.name, " applies to image inputs, not to ", pos[1]);
+  const bool quiet = args.flag("quiet");
   const Method& m = method(args.get("method"));
   const MethodInfo& info = m.info();
 
   auto model = load_model(pos[0]);
   GL_CHECK(model->graph().inputs.size() == 1, pos[0], ": explain supports single-input models; this one has ",
            model->graph().inputs.size());
-  const Tensor x = with_batch_axis(*model, 0, load_tensor(pos[1]), pos[1]);
+  Preprocessing prep;
+  ImageBatch images;
+  Tensor x;
+  if (tensor_input) {
+    x = with_batch_axis(*model, 0, load_tensor(pos[1]), pos[1]);
+  } else {
+    prep = preprocessing_from_args(args, *model);
+    if (!quiet) std::fprintf(stderr, "gradlens explain: %s\n", prep.describe().c_str());
+    images = load_image_batch(expand_image_paths({pos.begin() + 1, pos.end()}), prep, *model);
+    x = images.input;
+  }
+  const Rendering rendering = rendering_from_args(args, 1);
+  GL_CHECK(!rendering.overlay || !tensor_input, "--overlay needs image inputs (", pos[1], " is a tensor)");
   const ScoreKind kind = parse_score_kind(args.get("score"));
   ModelFunction f(*model, kind);
   const int64_t batch = args.get_int("batch", 1, 1 << 20);
@@ -82,10 +112,11 @@ int run_explain(const std::vector<std::string>& argv) {
   r.batch = batch;
   r.targets = parse_targets(args.get("target"), scores, "target");
   if (args.has("contrast")) r.contrast = parse_targets(args.get("contrast"), scores, "contrast");
+  const std::set<std::string> own = own_flags();
   std::set<std::string> declared;
   for (const Parameter& p : info.parameters) declared.insert(p.name);
   for (const Flag& fl : explain_flags()) {
-    if (kOwnFlags.count(fl.name) || !args.has(fl.name)) continue;
+    if (own.count(fl.name) || !args.has(fl.name)) continue;
     if (declared.count(fl.name)) {
       r.options.set(fl.name, args.get(fl.name));
       continue;
@@ -123,11 +154,33 @@ int run_explain(const std::vector<std::string>& argv) {
       written.push_back(stem(out) + "." + name + ".npy");
     }
   }
+  std::string rendering_text;
+  if (args.has("out-png")) {
+    GL_CHECK(x.rank() == 4, "--out-png needs image-shaped inputs [N, C, H, W], got ", x.shape().str());
+    const AppliedRendering applied = applied_rendering(rendering, info, e);
+    rendering_text = describe_rendering(applied, rendering);
+    const std::string out = args.get("out-png");
+    const int64_t N = x.dim(0);
+    for (int64_t n = 0; n < N; ++n) {
+      const Tensor display = tensor_input ? Tensor(Shape{1, x.dim(2), x.dim(3)}) : images.display[size_t(n)];
+      const std::string file = N == 1 ? out : stem(out, ".png") + "." + std::to_string(n) + ".png";
+      write_png(file, render_heatmap(e, n, applied, rendering, display));
+      written.push_back(file);
+    }
+  }
   if (args.flag("json")) {
     const double ms_scores = std::chrono::duration<double, std::milli>(t1 - t0).count();
     const double ms_method = std::chrono::duration<double, std::milli>(t2 - t1).count();
     Json j;
-    j.begin_object().key("model").value(pos[0]).key("input").value(pos[1]);
+    j.begin_object().key("model").value(pos[0]);
+    if (tensor_input) {
+      j.key("input").value(pos[1]);
+    } else {
+      j.key("images").array(images.files);
+      j.key("failed").array(images.failures);
+      j.key("preprocessing").value(prep.describe());
+    }
+    if (!rendering_text.empty()) j.key("rendering").value(rendering_text);
     j.key("input_shape").array(x.shape().vec());
     j.key("method").value(info.name).key("family").value(info.family).key("paper").value(info.paper);
     j.key("parameters").begin_object();
@@ -147,7 +200,7 @@ int run_explain(const std::vector<std::string>& argv) {
     j.end_object();
     std::printf("%s\n", j.str().c_str());
   }
-  return 0;
+  return images.failures.empty() ? 0 : 1;
 }
 
 }  // namespace gradlens::cli

@@ -1,0 +1,264 @@
+// gradlens compare MODEL.onnx IMAGE... --methods a,b,c --out DIR: runs several methods on a batch
+// of images and writes DIR/grid.png (rows = images, columns = the image and one heatmap per
+// method, titled), DIR/<image>.<method>.npy (each example's raw attribution [1, ...]; extras as
+// <image>.<method>.<extra>.npy) and DIR/report.html (self-contained: top-5 predictions, each
+// method's parameters, time and completeness gap, every image inline). All files are written
+// atomically. An unreadable image is reported and skipped; the exit code is then 1.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "attribution/gradients.h"
+#include "attribution/method.h"
+#include "engine/error.h"
+#include "io/atomic_file.h"
+#include "io/canvas.h"
+#include "io/image.h"
+#include "io/npy.h"
+#include "tools/cli/args.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/images.h"
+#include "tools/cli/inputs.h"
+#include "tools/cli/json.h"
+#include "tools/cli/method_flags.h"
+#include "tools/cli/report.h"
+
+namespace gradlens::cli {
+
+namespace {
+std::vector<Flag> compare_flags() {
+  std::vector<Flag> flags = {
+      {"methods", "A,B,..", "attribution methods, one column each (gradlens methods lists them)", ""},
+      {"out", "DIR", "output folder (created if missing)", ""},
+      {"labels", "FILE", "class names, one per line (line K names class K)", ""},
+      {"target", "auto|K|K1,K2,..", "class explained: argmax, one for all, or one per image", "auto"},
+      {"score", "logit|prob|log-prob", "score explained", "logit"},
+      {"batch", "B", "rows per forward/backward", "32"},
+      {"no-relu", "", "CAM methods: keep the signed map", ""},
+      {"json", "", "print a summary (images, preprocessing, methods, times, files)", ""},
+  };
+  for (const Flag& f : preprocessing_flags()) flags.push_back(f);
+  for (const Flag& f : rendering_flags()) flags.push_back(f);
+  append_method_parameter_flags(flags);
+  return flags;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) items.push_back(item);
+  return items;
+}
+
+std::vector<std::string> read_labels(const std::string& path, int64_t classes) {
+  std::ifstream in(path);
+  GL_CHECK(in, path, ": cannot open the labels file");
+  std::vector<std::string> labels;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    labels.push_back(line);
+  }
+  while (!labels.empty() && labels.back().empty()) labels.pop_back();
+  GL_CHECK(int64_t(labels.size()) == classes, path, ": ", labels.size(), " labels for a model with ", classes,
+           " classes");
+  return labels;
+}
+
+// File-name stems of the images, made unique with "-K" where two images share a name.
+std::vector<std::string> unique_stems(const std::vector<std::string>& files) {
+  std::vector<std::string> stems;
+  std::map<std::string, int> count;
+  for (const std::string& f : files) ++count[std::filesystem::path(f).stem().string()];
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::string s = std::filesystem::path(files[i]).stem().string();
+    stems.push_back(count[s] > 1 ? s + "-" + std::to_string(i) : s);
+  }
+  return stems;
+}
+
+Image8 rgb(const Image8& image) {
+  if (image.channels == 3) return image;
+  Image8 out(image.height, image.width, 3);
+  for (int64_t i = 0; i < image.height * image.width; ++i)
+    for (int c = 0; c < 3; ++c) out.pixels[size_t(i * 3 + c)] = image.pixels[size_t(i * image.channels)];
+  return out;
+}
+}  // namespace
+
+int run_compare(const std::vector<std::string>& argv) {
+  const std::vector<Flag> flags = compare_flags();
+  Args args("compare", flags, "MODEL.onnx IMAGE...|FOLDER... --methods A,B,.. --out DIR");
+  args.parse(argv);
+  if (args.help_requested()) {
+    std::printf("%s", args.usage().c_str());
+    return 0;
+  }
+  const auto& pos = args.positional();
+  GL_CHECK(pos.size() >= 2, "expected MODEL.onnx and at least one image (see gradlens compare --help)");
+  GL_CHECK(args.has("methods"), "--methods is required (gradlens methods lists them)");
+  GL_CHECK(args.has("out"), "--out DIR is required");
+  std::vector<const Method*> chosen;
+  for (const std::string& name : split_list(args.get("methods"))) chosen.push_back(&method(name));
+  GL_CHECK(!chosen.empty(), "--methods is empty");
+  const bool quiet = args.flag("quiet");
+
+  // Method parameters: each given flag goes to every chosen method that declares it.
+  std::set<std::string> own = {"methods", "out", "labels", "target", "score", "batch", "no-relu", "json"};
+  for (const Flag& f : preprocessing_flags()) own.insert(f.name);
+  for (const Flag& f : rendering_flags()) own.insert(f.name);
+  std::vector<Options> options(chosen.size());
+  for (const Flag& f : flags) {
+    if (own.count(f.name) || !args.has(f.name)) continue;
+    bool used = false;
+    for (size_t m = 0; m < chosen.size(); ++m)
+      for (const Parameter& p : chosen[m]->info().parameters)
+        if (p.name == f.name) {
+          options[m].set(f.name, args.get(f.name));
+          used = true;
+        }
+    GL_CHECK(used, "--", f.name, " applies to none of the methods given");
+  }
+  if (args.flag("no-relu")) {
+    bool used = false;
+    for (size_t m = 0; m < chosen.size(); ++m)
+      for (const Parameter& p : chosen[m]->info().parameters)
+        if (p.name == "relu") {
+          options[m].set("relu", "false");
+          used = true;
+        }
+    GL_CHECK(used, "--no-relu applies to CAM methods, none of which is given");
+  }
+
+  auto model = load_model(pos[0]);
+  const Preprocessing prep = preprocessing_from_args(args, *model);
+  if (!quiet) std::fprintf(stderr, "gradlens compare: %s\n", prep.describe().c_str());
+  const ImageBatch images = load_image_batch(expand_image_paths({pos.begin() + 1, pos.end()}), prep, *model);
+  const Tensor& x = images.input;
+  const int64_t N = x.dim(0), H = x.dim(2), W = x.dim(3);
+  const Rendering rendering = rendering_from_args(args, std::max<int64_t>(1, (96 + std::max(H, W) - 1) / std::max(H, W)));
+  const ScoreKind kind = parse_score_kind(args.get("score"));
+  ModelFunction f(*model, kind);
+  const int64_t batch = args.get_int("batch", 1, 1 << 20);
+  const Tensor scores = evaluate_scores(f, x, batch);
+  const int64_t classes = scores.dim(1);
+  std::vector<std::string> labels;
+  if (args.has("labels")) labels = read_labels(args.get("labels"), classes);
+  auto label = [&](int64_t c) { return labels.empty() ? "class " + std::to_string(c) : labels[size_t(c)] + " (" + std::to_string(c) + ")"; };
+  const std::vector<int64_t> targets = parse_targets(args.get("target"), scores, "target");
+
+  const std::string dir = args.get("out");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  GL_CHECK(!ec, dir, ": cannot create directory (", ec.message(), ")");
+  const std::vector<std::string> stems = unique_stems(images.files);
+
+  Progress progress("compare", int64_t(chosen.size()) + 1, quiet);
+  std::vector<Explanation> explanations;
+  std::vector<double> times;
+  std::vector<std::string> written;
+  for (size_t m = 0; m < chosen.size(); ++m) {
+    Request r;
+    r.function = &f;
+    r.input = x;
+    r.batch = batch;
+    r.targets = targets;
+    r.options = options[m];
+    const auto t0 = std::chrono::steady_clock::now();
+    explanations.push_back(chosen[m]->explain(r));
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    const Explanation& e = explanations.back();
+    auto write_examples = [&](const Tensor& t, const std::string& suffix) {
+      const int64_t per = t.numel() / N;
+      Shape s = t.shape();
+      s[0] = 1;
+      for (int64_t n = 0; n < N; ++n) {
+        Tensor one(s);
+        std::copy_n(t.data() + n * per, per, one.data());
+        const std::string file = dir + "/" + stems[size_t(n)] + "." + chosen[m]->info().name + suffix + ".npy";
+        write_npy(file, one);
+        written.push_back(file);
+      }
+    };
+    write_examples(e.attribution, "");
+    for (const auto& [name, t] : e.extras) write_examples(t, "." + name);
+    progress.step(chosen[m]->info().name);
+  }
+
+  Report report;
+  report.model = pos[0];
+  report.preprocessing = prep.describe();
+  report.score = score_kind_name(kind);
+  report.grid_file = "grid.png";
+  report.failures = images.failures;
+  std::vector<AppliedRendering> applied;
+  for (size_t m = 0; m < chosen.size(); ++m) {
+    const MethodInfo& info = chosen[m]->info();
+    applied.push_back(applied_rendering(rendering, info, explanations[m]));
+    ReportMethod rm;
+    rm.name = info.name;
+    rm.paper = info.paper;
+    for (const Parameter& p : info.parameters)
+      rm.parameters += (rm.parameters.empty() ? "" : ", ") + p.name + "=" + options[m].text(info, p.name);
+    rm.rendering = describe_rendering(applied.back(), rendering);
+    rm.time_ms = times[m];
+    auto gap = explanations[m].per_example.find("completeness_gap");
+    if (gap != explanations[m].per_example.end()) rm.completeness_gap = gap->second;
+    report.methods.push_back(rm);
+  }
+  std::vector<std::vector<Image8>> rows;
+  for (int64_t n = 0; n < N; ++n) {
+    std::vector<Image8> row = {rgb(enlarge(to_image8(images.display[size_t(n)]), rendering.zoom))};
+    ReportImage ri;
+    ri.file = images.files[size_t(n)];
+    ri.original_png = encode_png(row[0]);
+    ri.target = label(targets[size_t(n)]);
+    for (const auto& [c, s] : top_k(scores, n, 5)) ri.top5.emplace_back(label(c), s);
+    for (size_t m = 0; m < chosen.size(); ++m) {
+      row.push_back(render_heatmap(explanations[m], n, applied[m], rendering, images.display[size_t(n)]));
+      ri.heatmap_png.push_back(encode_png(row.back()));
+    }
+    rows.push_back(std::move(row));
+    report.images.push_back(std::move(ri));
+  }
+  std::vector<std::string> titles = {"image"};
+  for (const Method* m : chosen) titles.push_back(m->info().name);
+  write_png(dir + "/grid.png", compose_grid(rows, titles));
+  written.push_back(dir + "/grid.png");
+  write_file_atomically(dir + "/report.html", render_report_html(report));
+  written.push_back(dir + "/report.html");
+  progress.step("report");
+
+  if (args.flag("json")) {
+    Json j;
+    j.begin_object().key("model").value(pos[0]);
+    j.key("images").array(images.files).key("failed").array(images.failures);
+    j.key("preprocessing").value(prep.describe());
+    j.key("score").value(score_kind_name(kind));
+    j.key("targets").array(targets);
+    j.key("methods").begin_array();
+    for (size_t m = 0; m < chosen.size(); ++m) {
+      j.begin_object().key("name").value(chosen[m]->info().name);
+      j.key("parameters").value(report.methods[m].parameters);
+      j.key("rendering").value(report.methods[m].rendering);
+      j.key("time_ms").value(times[m]);
+      for (const auto& [k, v] : explanations[m].per_example)
+        if (k == "completeness_gap") j.key(k).array(v);
+      j.end_object();
+    }
+    j.end_array();
+    j.key("written").array(written);
+    j.end_object();
+    std::printf("%s\n", j.str().c_str());
+  }
+  return images.failures.empty() ? 0 : 1;
+}
+
+}  // namespace gradlens::cli

@@ -1,0 +1,228 @@
+#include "tools/cli/images.h"
+
+#include <tuple>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "engine/error.h"
+#include "io/image.h"
+
+namespace gradlens::cli {
+
+namespace {
+std::pair<int64_t, int64_t> parse_size(const std::string& text, const char* flag) {
+  const size_t x = text.find('x');
+  auto number = [&](const std::string& s) {
+    char* end = nullptr;
+    const long long v = std::strtoll(s.c_str(), &end, 10);
+    GL_CHECK(!s.empty() && *end == '\0' && v > 0 && v <= 65536, "--", flag, " expects H, HxW or a size in pixels, got '",
+             text, "'");
+    return int64_t(v);
+  };
+  if (x == std::string::npos) {
+    const int64_t v = number(text);
+    return {v, v};
+  }
+  return {number(text.substr(0, x)), number(text.substr(x + 1))};
+}
+
+std::vector<float> parse_floats(const std::string& text, const char* flag) {
+  std::vector<float> values;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    const double v = std::strtod(item.c_str(), &end);
+    GL_CHECK(!item.empty() && *end == '\0' && std::isfinite(v), "--", flag, ": '", item, "' is not a number");
+    values.push_back(float(v));
+  }
+  GL_CHECK(!values.empty(), "--", flag, " is empty");
+  return values;
+}
+}  // namespace
+
+std::vector<Flag> preprocessing_flags() {
+  return {
+      {"preset", "none|imagenet|fashion-mnist", "image preprocessing preset (none: resize to the model's H×W, [0,1])", "none"},
+      {"resize", "S", "resize the shorter side of each image to S (keeps the aspect ratio)", ""},
+      {"crop", "HxW", "centre crop after --resize", ""},
+      {"size", "HxW", "resize each image directly to H×W", ""},
+      {"mean", "M|M1,M2,M3", "subtract per-channel means after scaling to [0,1]", ""},
+      {"std", "S|S1,S2,S3", "divide by per-channel standard deviations", ""},
+      {"quiet", "", "print no preprocessing line and no progress bar", ""},
+  };
+}
+
+std::vector<Flag> rendering_flags() {
+  return {
+      {"cmap", "jet|viridis|inferno|gray|bwr", "heatmap colours (bwr for --sign all)", "jet"},
+      {"sign", "absolute|positive|negative|all", "which part of the attribution is shown (all: diverging map)", "per method"},
+      {"clip", "P", "clip at the P-th percentile before scaling to [0,1] (100 = none)", "99 pixel methods, 100 CAMs"},
+      {"reduce", "max-abs|sum-abs|sum", "channel reduction of pixel attributions", "per method"},
+      {"overlay", "", "blend the heatmap over the (resized) image", ""},
+      {"alpha", "A", "heatmap weight in the overlay", "0.5"},
+      {"zoom", "K", "enlarge heatmaps by K (nearest neighbour)", ""},
+  };
+}
+
+Preprocessing preprocessing_from_args(const Args& args, const Model& model) {
+  const auto& inputs = model.graph().inputs;
+  GL_CHECK(inputs.size() == 1 && inputs[0].dims.size() == 4, "images need a model with one [N, C, H, W] input");
+  const auto& d = inputs[0].dims;
+  Preprocessing p = preset_preprocessing(args.get("preset"), d[1], d[2], d[3]);
+  if (args.has("size")) {
+    GL_CHECK(!args.has("resize") && !args.has("crop"), "--size excludes --resize and --crop");
+    std::tie(p.height, p.width) = parse_size(args.get("size"), "size");
+    p.shorter_side = p.crop_height = p.crop_width = 0;
+  }
+  if (args.has("resize") || args.has("crop")) {
+    p.height = p.width = 0;
+    p.shorter_side = args.has("resize") ? parse_size(args.get("resize"), "resize").first : 0;
+    p.crop_height = p.crop_width = 0;
+    if (args.has("crop")) std::tie(p.crop_height, p.crop_width) = parse_size(args.get("crop"), "crop");
+  }
+  if (args.has("mean")) p.mean = parse_floats(args.get("mean"), "mean");
+  if (args.has("std")) p.std = parse_floats(args.get("std"), "std");
+  GL_CHECK(d[1] == -1 || d[1] == 1 || d[1] == 3, "the model's input has ", d[1],
+           " channels; images give 1 (grey) or 3 (RGB)");
+  if (p.channels == 0 && d[1] > 0) p.channels = d[1];
+  GL_CHECK(d[1] < 0 || p.channels == d[1], "--preset ", p.preset, " gives ", p.channels,
+           " channel(s) but the model takes ", d[1]);
+  return p;
+}
+
+std::vector<std::string> expand_image_paths(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(p, ec)) {
+      files.push_back(p);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& entry : std::filesystem::directory_iterator(p, ec))
+      if (entry.is_regular_file() && has_image_extension(entry.path().string())) found.push_back(entry.path().string());
+    GL_CHECK(!ec, p, ": cannot list the folder (", ec.message(), ")");
+    GL_CHECK(!found.empty(), p, ": no .png, .jpg, .jpeg or .bmp files in the folder");
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+ImageBatch load_image_batch(const std::vector<std::string>& files, const Preprocessing& p, const Model& model) {
+  const auto& d = model.graph().inputs[0].dims;
+  ImageBatch batch;
+  std::vector<Tensor> inputs;
+  for (const std::string& file : files) {
+    try {
+      PreparedImage prepared = prepare_image(read_image(file), p, file);
+      const Tensor& x = prepared.input;
+      GL_CHECK((d[2] < 0 || d[2] == x.dim(1)) && (d[3] < 0 || d[3] == x.dim(2)), file, ": preprocessed to ",
+               x.dim(1), "x", x.dim(2), " but the model takes ", d[2], "x", d[3],
+               " (choose --preset, --size or --resize/--crop)");
+      if (!inputs.empty())
+        GL_CHECK(inputs[0].shape() == x.shape(), file, ": preprocessed to ", x.shape().str(), ", unlike ",
+                 batch.files[0], " (", inputs[0].shape().str(), "); give --size");
+      inputs.push_back(x);
+      batch.display.push_back(prepared.display);
+      batch.files.push_back(file);
+    } catch (const Error& e) {
+      std::string message = e.what();
+      if (message.compare(0, file.size(), file) != 0) message = file + ": " + message;
+      std::fprintf(stderr, "gradlens: %s\n", message.c_str());
+      batch.failures.push_back(message);
+    }
+  }
+  GL_CHECK(!inputs.empty(), "no image could be read (", files.size(), " given)");
+  const Shape& s = inputs[0].shape();
+  batch.input = Tensor(Shape{int64_t(inputs.size()), s[0], s[1], s[2]});
+  for (size_t i = 0; i < inputs.size(); ++i)
+    std::copy_n(inputs[i].data(), inputs[i].numel(), batch.input.data() + int64_t(i) * inputs[i].numel());
+  return batch;
+}
+
+Rendering rendering_from_args(const Args& args, int64_t default_zoom) {
+  Rendering r;
+  r.colormap_given = args.has("cmap");
+  r.colormap = parse_colormap(args.get("cmap"));
+  if (args.has("sign")) {
+    parse_sign(args.get("sign"));
+    r.sign = args.get("sign");
+  }
+  if (args.has("clip")) {
+    const double q = args.get_double("clip");
+    GL_CHECK(q > 0 && q <= 100, "--clip must be in (0, 100], got ", q);
+    r.clip = args.get("clip");
+  }
+  if (args.has("reduce")) {
+    parse_channel_reduction(args.get("reduce"));
+    r.reduce = args.get("reduce");
+  }
+  r.overlay = args.flag("overlay");
+  r.alpha = float(args.get_double("alpha"));
+  GL_CHECK(r.alpha >= 0.f && r.alpha <= 1.f, "--alpha must be in [0, 1], got ", r.alpha);
+  GL_CHECK(!args.has("alpha") || r.overlay, "--alpha applies with --overlay");
+  r.zoom = args.has("zoom") ? args.get_int("zoom", 1, 64) : default_zoom;
+  return r;
+}
+
+AppliedRendering applied_rendering(const Rendering& r, const MethodInfo& info, const Explanation& e) {
+  const DisplayConvention c = display_convention(info);
+  AppliedRendering a;
+  a.reduction = r.reduce.empty() ? c.reduction : parse_channel_reduction(r.reduce);
+  a.sign = r.sign.empty() ? c.sign : parse_sign(r.sign);
+  a.clip_percentile = r.clip.empty() ? c.clip_percentile : std::strtod(r.clip.c_str(), nullptr);
+  a.colormap = a.sign == Sign::all && !r.colormap_given ? Colormap::bwr : r.colormap;
+  a.source = !c.extra.empty() && e.extras.count(c.extra) ? c.extra : "attribution";
+  return a;
+}
+
+Image8 render_heatmap(const Explanation& e, int64_t n, const AppliedRendering& a, const Rendering& r,
+                      const Tensor& display_image) {
+  DisplayConvention c;
+  c.extra = a.source == "attribution" ? "" : a.source;
+  const Tensor map = example_map(e, n, c, a.reduction, display_image.dim(1), display_image.dim(2));
+  Tensor heat = colorize(display_values(map, a.sign, a.clip_percentile), a.colormap);
+  if (r.overlay) heat = overlay(display_image, heat, r.alpha);
+  return enlarge(to_image8(heat), r.zoom);
+}
+
+std::string describe_rendering(const AppliedRendering& a, const Rendering& r) {
+  std::string s = str("map=", a.source, " reduce=", channel_reduction_name(a.reduction), " sign=", sign_name(a.sign),
+                      " clip=", a.clip_percentile, " cmap=", colormap_name(a.colormap));
+  if (r.overlay) s += str(" overlay alpha=", r.alpha);
+  return s;
+}
+
+Progress::Progress(std::string label, int64_t total, bool quiet)
+    : label_(std::move(label)), total_(total), active_(!quiet && isatty(STDERR_FILENO)) {
+  if (active_) draw("");
+}
+
+Progress::~Progress() {
+  if (active_) std::fprintf(stderr, "\n");
+}
+
+void Progress::step(const std::string& what) {
+  ++done_;
+  if (active_) draw(what);
+}
+
+void Progress::draw(const std::string& what) const {
+  constexpr int kWidth = 30;
+  const int filled = total_ > 0 ? int(kWidth * done_ / total_) : kWidth;
+  std::string bar(size_t(filled), '#');
+  bar.resize(kWidth, '.');
+  std::fprintf(stderr, "\r%s [%s] %lld/%lld %-24.24s", label_.c_str(), bar.c_str(), (long long)done_,
+               (long long)total_, what.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace gradlens::cli

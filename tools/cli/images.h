@@ -1,0 +1,75 @@
+// What `explain` and `compare` share for image inputs: the preprocessing and rendering flags,
+// expanding folders into image files, loading a batch (an unreadable image is reported on stderr
+// and skipped), rendering one example's heatmap, and a progress bar on stderr.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "attribution/display.h"
+#include "io/heatmap.h"
+#include "io/preprocess.h"
+#include "layers/model.h"
+#include "tools/cli/args.h"
+
+namespace gradlens::cli {
+
+std::vector<Flag> preprocessing_flags();
+std::vector<Flag> rendering_flags();  // --cmap --sign --clip --reduce --overlay --alpha --zoom
+// The preset (--preset) adjusted by --resize/--crop/--size/--mean/--std, for the model's input.
+Preprocessing preprocessing_from_args(const Args& args, const Model& model);
+
+// Image files named on the command line: files as given, folders expanded to the image files
+// (.png .jpg .jpeg .bmp) directly inside them, sorted by name.
+std::vector<std::string> expand_image_paths(const std::vector<std::string>& paths);
+
+struct ImageBatch {
+  Tensor input;                       // [N, C, H, W] preprocessed
+  std::vector<Tensor> display;        // per image: [1 or 3, H, W] in [0, 1]
+  std::vector<std::string> files;     // images that loaded
+  std::vector<std::string> failures;  // one-line errors of those that did not
+};
+// Reads and preprocesses every file; failures are printed to stderr as they happen. Error when
+// no image loads.
+ImageBatch load_image_batch(const std::vector<std::string>& files, const Preprocessing& p, const Model& model);
+
+struct Rendering {
+  Colormap colormap = Colormap::jet;
+  bool colormap_given = false;
+  std::string sign, clip, reduce;  // "" = the method's convention
+  bool overlay = false;
+  float alpha = 0.5f;
+  int64_t zoom = 1;
+};
+Rendering rendering_from_args(const Args& args, int64_t default_zoom);
+
+// What was applied for a method: convention with the user's overrides.
+struct AppliedRendering {
+  ChannelReduction reduction;
+  Sign sign;
+  double clip_percentile;
+  Colormap colormap;
+  std::string source;  // "attribution" or the extra's name
+};
+AppliedRendering applied_rendering(const Rendering& r, const MethodInfo& info, const Explanation& e);
+// Example n's heatmap (optionally over its display image), enlarged by the zoom.
+Image8 render_heatmap(const Explanation& e, int64_t n, const AppliedRendering& a, const Rendering& r,
+                      const Tensor& display_image);
+
+// "name=value" text of the rendering for logs and reports.
+std::string describe_rendering(const AppliedRendering& a, const Rendering& r);
+
+// A progress bar on stderr, drawn only when stderr is a terminal and not silenced.
+class Progress {
+ public:
+  Progress(std::string label, int64_t total, bool quiet);
+  ~Progress();
+  void step(const std::string& what);
+
+ private:
+  void draw(const std::string& what) const;
+  std::string label_;
+  int64_t total_, done_ = 0;
+  bool active_;
+};
+
+}  // namespace gradlens::cli
