@@ -291,7 +291,8 @@ Initializer read_tensor(pb::Reader r, const std::string& what, const Context& ct
   return convert_tensor(t, what, ctx);
 }
 
-// ValueInfoProto → name and dims (dim_param or a missing extent → -1).
+// ValueInfoProto → name, dims (dim_param or a missing extent → -1) and whether the element type
+// is integer.
 ValueInfo read_value_info(pb::Reader r, const Context& ctx) {
   ValueInfo info;
   while (r.next()) {
@@ -303,6 +304,10 @@ ValueInfo read_value_info(pb::Reader r, const Context& ctx) {
         if (type.field() != 1) continue;  // only tensor_type carries a shape we use
         pb::Reader tensor_type = type.as_message();
         while (tensor_type.next()) {
+          if (tensor_type.field() == 1) {  // elem_type
+            const int32_t t = tensor_type.as_int32();
+            info.is_integer = t != kUndefined && t != kString && is_integer_type(t);
+          }
           if (tensor_type.field() != 2) continue;  // shape
           pb::Reader shape = tensor_type.as_message();
           while (shape.next()) {

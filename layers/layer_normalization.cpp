@@ -7,9 +7,12 @@
 // Backward, input only (layers/normalization.h): with d = g ⊙ Scale and x̂ the normalised input,
 //   ∂x = r·(d − mean(d) − x̂ ⊙ mean(d ⊙ x̂)),  r = 1/√(σ² + ε).
 // B is a constant added to the output: reported as NodeInfo::bias (FullGrad).
-// The optional Mean and InvStdDev outputs (training by-products) are not supported.
+// The optional outputs Mean = μ and InvStdDev = 1/√(σ² + ε) have X's shape with the normalised
+// axes reduced to 1; they are statistics, not differentiated (no gradient flows back through them).
 // Exporters at opsets < 17 decompose the op into ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div,
 // Mul, Add, which run through those layers.
+#include <cmath>
+
 #include "engine/broadcast.h"
 #include "layers/layer.h"
 #include "layers/normalization.h"
@@ -20,8 +23,10 @@ class LayerNormalization : public Layer {
  public:
   std::vector<Shape> infer(const std::vector<Shape>& in) const override {
     if (in.empty()) error("expected input X");
-    normalized_shape(in[0]);
-    return {in[0]};
+    const Shape norm = normalized_shape(in[0]);
+    std::vector<Shape> out = {in[0]};
+    if (node_.outputs.size() > 1) out.resize(node_.outputs.size(), statistics_shape(in[0], norm));
+    return out;
   }
 
   void forward(Tape& tape, const std::vector<Var>& in, std::vector<Var>& out) const override {
@@ -40,6 +45,7 @@ class LayerNormalization : public Layer {
     affine.col_stride = 1;
     out[0] = normalize_rows(in[0], rows, inner, epsilon_, affine,
                             info(0, bias_.empty() ? nullptr : &bias_));
+    if (node_.outputs.size() > 1) record_statistics(tape, in[0], rows, inner, statistics_shape(xs, norm), out);
   }
 
  protected:
@@ -51,10 +57,7 @@ class LayerNormalization : public Layer {
     const int64_t stash = a.get_int("stash_type", 1);
     if (stash != 1 && stash != 11)
       error("stash_type must be 1 (float) or 11 (double), got ", stash);
-    for (size_t k = 1; k < node_.outputs.size(); ++k)
-      if (!node_.outputs[k].empty())
-        error("output ", k, " ('", node_.outputs[k], "', ", k == 1 ? "Mean" : "InvStdDev",
-              ") is not supported");
+    if (node_.outputs.size() > 3) error("expected at most 3 outputs, got ", node_.outputs.size());
     scale_ = constant_input(c, 1, "Scale").value.clone();
     if (node_.inputs.size() > 2 && !node_.inputs[2].empty())
       bias_ = constant_input(c, 2, "B").value.clone();
@@ -83,6 +86,34 @@ class LayerNormalization : public Layer {
               ", axis ", axis_, ")");
     }
     return norm;
+  }
+
+  // X's shape with the normalised axes reduced to 1.
+  static Shape statistics_shape(const Shape& x, const Shape& norm) {
+    Shape s = x;
+    for (int i = x.rank() - norm.rank(); i < x.rank(); ++i) s[i] = 1;
+    return s;
+  }
+
+  // Mean and InvStdDev of each row (in double), recorded without a backward.
+  void record_statistics(Tape& tape, Var x, int64_t rows, int64_t inner, const Shape& shape,
+                         std::vector<Var>& out) const {
+    Tensor mean = tape.alloc(shape), inv_std = tape.alloc(shape);
+    const float* px = x.value().data();
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* row = px + r * inner;
+      double sum = 0;
+      for (int64_t j = 0; j < inner; ++j) sum += row[j];
+      const double mu = inner ? sum / double(inner) : 0.0;
+      double squares = 0;
+      for (int64_t j = 0; j < inner; ++j) squares += (row[j] - mu) * (row[j] - mu);
+      const double var = inner ? squares / double(inner) : 0.0;
+      mean[r] = float(mu);
+      inv_std[r] = float(1.0 / std::sqrt(var + double(epsilon_)));
+    }
+    if (!node_.outputs[1].empty()) out[1] = tape.record(info(1), {x}, mean, {});
+    if (node_.outputs.size() > 2 && !node_.outputs[2].empty())
+      out[2] = tape.record(info(2), {x}, inv_std, {});
   }
 
   static Tensor expand(Tape& tape, const Tensor& p, const Shape& norm) {

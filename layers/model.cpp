@@ -84,6 +84,7 @@ Model::Model(Graph graph) : graph_(std::move(graph)) {
   constants_ = graph_.initializers;
   std::unordered_map<std::string, bool> integer;  // element type of every tensor known so far
   for (const auto& [name, c] : constants_) integer[name] = c.is_integer;
+  for (const ValueInfo& v : graph_.inputs) integer[v.name] = v.is_integer;
   for (size_t i : order) {
     NodeDef n = graph_.nodes[i];
     for (const std::string& in : n.inputs) n.integer_inputs.push_back(!in.empty() && integer[in]);

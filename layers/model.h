@@ -16,6 +16,7 @@ namespace gradlens {
 struct ValueInfo {
   std::string name;
   std::vector<int64_t> dims;  // -1 for a symbolic or unknown extent
+  bool is_integer = false;    // declared element type is integer or bool (integer Div truncates)
 };
 
 struct Graph {

@@ -1,7 +1,8 @@
 // PRelu (ONNX operators §PRelu, opsets 1/6/7/9/16): y = x for x >= 0, slope·x for x < 0, slope
 // broadcast unidirectionally to x (numpy rules; PyTorch exports [C, 1, 1] for NCHW or a single
 // value). slope must be a constant (a weight). Opset 1 carried the legacy consumed_inputs
-// attribute (accepted, unused).
+// attribute (accepted, unused). Before opset 7 (no numpy broadcasting yet) a 1-D slope of C values
+// is per channel, axis 1 (PyTorch's exports at opset 6 rely on it): it is read as [C, 1, ..., 1].
 // Backward: ∂x = g for x >= 0, slope·g for x < 0 (the plain derivative, like LeakyRelu).
 #include "engine/broadcast.h"
 #include "layers/op_util.h"
@@ -23,7 +24,7 @@ class PRelu : public Layer {
     const float* px = x.data();
     const float* ps = slope_.data();
     float* py = y.data();
-    BroadcastPlan(x.shape(), slope_.shape(), x.shape())
+    BroadcastPlan(x.shape(), slope_shape(x.shape()), x.shape())
         .for_each([&](int64_t o, int64_t ia, int64_t ib, int64_t n, int64_t sa, int64_t sb) {
           for (int64_t j = 0; j < n; ++j) {
             const float v = px[ia + j * sa];
@@ -38,7 +39,7 @@ class PRelu : public Layer {
       const float* ps = slope_.data();
       Tensor dx = ctx.alloc(xv.shape());
       float* pd = dx.data();
-      BroadcastPlan(xv.shape(), slope_.shape(), xv.shape())
+      BroadcastPlan(xv.shape(), slope_shape(xv.shape()), xv.shape())
           .for_each([&](int64_t o, int64_t ia, int64_t ib, int64_t n, int64_t sa, int64_t sb) {
             for (int64_t j = 0; j < n; ++j)
               pd[o + j] = px[ia + j * sa] >= 0.f ? pg[o + j] : ps[ib + j * sb] * pg[o + j];
@@ -56,6 +57,7 @@ class PRelu : public Layer {
 
  private:
   void check_shape(const Shape& x) const {
+    if (per_channel_legacy_slope(x)) return;
     bool ok;
     try {
       ok = broadcast_shapes(x, slope_.shape()) == x;
@@ -65,6 +67,18 @@ class PRelu : public Layer {
     if (!ok)
       error("slope of shape ", slope_.shape().str(), " does not broadcast to input X of shape ",
             x.str());
+  }
+
+  // Opset < 7: a 1-D slope of x.dim(1) values applies along the channel axis.
+  bool per_channel_legacy_slope(const Shape& x) const {
+    return node_.opset < 7 && slope_.rank() == 1 && x.rank() > 2 && slope_.dim(0) == x[1] && x[1] > 1;
+  }
+  // The slope as the kernels broadcast it against x.
+  Shape slope_shape(const Shape& x) const {
+    if (!per_channel_legacy_slope(x)) return slope_.shape();
+    Shape s;
+    for (int i = 0; i < x.rank() - 1; ++i) s.push_back(i == 0 ? x[1] : 1);
+    return s;
   }
 
   Tensor slope_;

@@ -35,6 +35,16 @@ Tensor with_batch_axis(const Model& model, size_t k, Tensor t, const std::string
     return t.reshaped(s);
   }
   GL_CHECK(t.rank() >= 1, source, ": a scalar is not a model input");
+  // The model checks shapes too, but only the CLI knows which file the tensor came from.
+  bool fits = dims.empty() || int(dims.size()) == t.rank();
+  for (size_t d = 1; fits && d < dims.size(); ++d) fits = dims[d] < 0 || dims[d] == t.dim(int(d));
+  if (!fits) {
+    std::string want = "[";
+    for (size_t d = 0; d < dims.size(); ++d)
+      want += (d ? "," : "") + (dims[d] < 0 ? std::string("?") : std::to_string(dims[d]));
+    fail(source, ": shape ", t.shape().str(), " does not fit input '", inputs[k].name, "' of ",
+         model.graph().source, ", which expects ", want, "] (the first axis, the batch, may differ)");
+  }
   return t;
 }
 

@@ -12,7 +12,8 @@ namespace gradlens::cli {
 std::unique_ptr<Model> load_model(const std::string& path);
 // .npy or .pb by extension (a .pb is a serialized TensorProto).
 Tensor load_tensor(const std::string& path);
-// Adds a batch axis when the tensor has one axis fewer than the model's input `k`.
+// Adds a batch axis when the tensor has one axis fewer than the model's input `k`; an Error
+// naming `source` when the shape does not fit the declared one (apart from the batch).
 Tensor with_batch_axis(const Model& model, size_t k, Tensor t, const std::string& source);
 // "auto" → argmax of each example's scores; "K" → K for all; "K1,K2,..." → one per example.
 std::vector<int64_t> parse_targets(const std::string& text, const Tensor& scores, const char* flag);
