@@ -187,7 +187,7 @@ int run_explain(const std::vector<std::string>& argv) {
     for (const Parameter& p : info.parameters) j.key(p.name).value(r.options.text(info, p.name));
     j.end_object();
     j.key("score").value(score_kind_name(kind));
-    j.key("noise").value(noise_kind_name(noise.kind));
+    if (!e.notes.count("noise")) j.key("noise").value(noise_kind_name(noise.kind));
     for (const auto& [k, v] : e.notes) j.key(k).value(v);
     j.key("targets").array(r.targets);
     if (!r.contrast.empty()) j.key("contrast").array(r.contrast);
