@@ -18,13 +18,13 @@
 
 #include "engine/gemm.h"
 #include "engine/parallel.h"
-#include "layers/layer.h"
+#include "layers/conv_base.h"
 #include "layers/im2col.h"
 #include "layers/pool_geometry.h"
 
 namespace gradlens {
 
-class Conv : public Layer {
+class Conv : public ConvBase {
  public:
   std::vector<Shape> infer(const std::vector<Shape>& inputs) const override {
     if (inputs.empty()) error("expected input X");
@@ -50,46 +50,15 @@ class Conv : public Layer {
         break;
       }
     }
-    Var inputs[3];
-    int count = 0;
-    for (const Var& v : in)
-      if (v.valid() && count < 3) inputs[count++] = v;
-    out[0] = tape.record(info(0, bias_.empty() ? nullptr : &bias_), inputs, count, y,
-                         [this](BackwardContext& ctx) { backward(ctx); });
+    out[0] = record_output(tape, in, y);
   }
 
  protected:
   void parse(AttributeReader& reader, const std::vector<const Initializer*>& constants) override {
     expect_inputs(2, 3);
-    WindowAttributeSet set;
-    set.kernel_required = false;
-    set.ceil_mode = false;
-    window_ = read_window_attributes(reader, *this, set);
-    group_ = reader.get_int("group", 1);
-    if (group_ < 1) error("group must be >= 1, got ", group_);
-
-    const Tensor& w = constant_input(constants, 1, "weight W").value;
-    if (w.rank() != 4)
-      error("weight W must be 4-D [M, C/group, kH, kW] (only 2-D convolution is supported), got ",
-            w.shape().str());
-    for (int i = 0; i < 4; ++i)
-      if (w.dim(i) < 1) error("weight W has an empty axis: ", w.shape().str());
-    if (w.dim(0) % group_ != 0)
-      error("output channels ", w.dim(0), " (weight W ", w.shape().str(),
-            ") are not divisible by group ", group_);
-    if (!window_.kernel.empty() && (window_.kernel[0] != w.dim(2) || window_.kernel[1] != w.dim(3)))
-      error("kernel_shape ", format_ints(window_.kernel), " does not match weight W ",
-            w.shape().str());
-    weight_ = w.owning() ? w : w.clone();
-
-    if (node_.inputs.size() > 2 && !node_.inputs[2].empty()) {
-      const Tensor& b = constant_input(constants, 2, "bias B").value;
-      if (b.rank() != 1 || b.dim(0) != w.dim(0))
-        error("bias B must have shape [", w.dim(0), "] (one per output channel), got ",
-              b.shape().str());
-      bias_ = Tensor(Shape{w.dim(0), 1, 1});
-      bias_.copy_from(b);
-    }
+    parse_window_and_group(reader);
+    read_weights(constants, "[M, C/group, kH, kW]", "output channels",
+                 [](const Tensor& w, int64_t) { return w.dim(0); });
   }
 
  private:
@@ -205,7 +174,7 @@ class Conv : public Layer {
     }, min_parallel_tasks(p.mg * p.kh * p.kw * Ho * Wo));
   }
 
-  void backward(BackwardContext& ctx) const {
+  void backward(BackwardContext& ctx) const override {
     if (!ctx.needs_grad(0)) return;
     const Plan p = plan(ctx.input(0).shape());
     const float* gy = ctx.grad_output().data();
@@ -230,11 +199,6 @@ class Conv : public Layer {
       }
     }
   }
-
-  WindowAttributes window_;
-  int64_t group_ = 1;
-  Tensor weight_;  // [M, C/group, kH, kW]
-  Tensor bias_;    // [M, 1, 1], empty without B
 };
 
 }  // namespace gradlens

@@ -17,12 +17,12 @@
 
 #include "engine/gemm.h"
 #include "layers/im2col.h"
-#include "layers/layer.h"
+#include "layers/conv_base.h"
 #include "layers/pool_geometry.h"
 
 namespace gradlens {
 
-class ConvTranspose : public Layer {
+class ConvTranspose : public ConvBase {
  public:
   std::vector<Shape> infer(const std::vector<Shape>& inputs) const override {
     if (inputs.empty()) error("expected input X");
@@ -54,23 +54,13 @@ class ConvTranspose : public Layer {
         col2im_add(geo, col.data(), yg);
       }
     }
-    Var inputs[3];
-    int count = 0;
-    for (const Var& v : in)
-      if (v.valid() && count < 3) inputs[count++] = v;
-    out[0] = tape.record(info(0, bias_.empty() ? nullptr : &bias_), inputs, count, y,
-                         [this](BackwardContext& ctx) { backward(ctx); });
+    out[0] = record_output(tape, in, y);
   }
 
  protected:
   void parse(AttributeReader& reader, const std::vector<const Initializer*>& constants) override {
     expect_inputs(2, 3);
-    WindowAttributeSet set;
-    set.kernel_required = false;
-    set.ceil_mode = false;
-    window_ = read_window_attributes(reader, *this, set);
-    group_ = reader.get_int("group", 1);
-    if (group_ < 1) error("group must be >= 1, got ", group_);
+    parse_window_and_group(reader);
     const std::vector<int64_t> op = reader.get_ints("output_padding", {0, 0});
     if (op.size() != 2)
       error("output_padding must have 2 entries (only 2-D is supported), got ", format_ints(op));
@@ -87,28 +77,8 @@ class ConvTranspose : public Layer {
       error("output_shape must be 2 positive extents [H, W] (or [N, C, H, W]), got ",
             format_ints(reader.get_ints("output_shape", {})));
 
-    const Tensor& w = constant_input(constants, 1, "weight W").value;
-    if (w.rank() != 4)
-      error("weight W must be 4-D [C, M/group, kH, kW] (only 2-D is supported), got ",
-            w.shape().str());
-    for (int i = 0; i < 4; ++i)
-      if (w.dim(i) < 1) error("weight W has an empty axis: ", w.shape().str());
-    if (w.dim(0) % group_ != 0)
-      error("input channels ", w.dim(0), " (weight W ", w.shape().str(),
-            ") are not divisible by group ", group_);
-    if (!window_.kernel.empty() && (window_.kernel[0] != w.dim(2) || window_.kernel[1] != w.dim(3)))
-      error("kernel_shape ", format_ints(window_.kernel), " does not match weight W ",
-            w.shape().str());
-    weight_ = w.owning() ? w : w.clone();
-
-    const int64_t m = w.dim(1) * group_;
-    if (node_.inputs.size() > 2 && !node_.inputs[2].empty()) {
-      const Tensor& b = constant_input(constants, 2, "bias B").value;
-      if (b.rank() != 1 || b.dim(0) != m)
-        error("bias B must have shape [", m, "] (one per output channel), got ", b.shape().str());
-      bias_ = Tensor(Shape{m, 1, 1});
-      bias_.copy_from(b);
-    }
+    read_weights(constants, "[C, M/group, kH, kW]", "input channels",
+                 [](const Tensor& w, int64_t group) { return w.dim(1) * group; });
   }
 
  private:
@@ -148,7 +118,7 @@ class ConvTranspose : public Layer {
     return weight_.data() + g * p.cg * p.mg * p.kh * p.kw;
   }
 
-  void backward(BackwardContext& ctx) const {
+  void backward(BackwardContext& ctx) const override {
     if (!ctx.needs_grad(0)) return;
     const Plan p = plan(ctx.input(0).shape());
     const float* gy = ctx.grad_output().data();
@@ -165,12 +135,8 @@ class ConvTranspose : public Layer {
     }
   }
 
-  WindowAttributes window_;
-  int64_t group_ = 1;
   std::array<int64_t, 2> output_padding_{0, 0};
   std::vector<int64_t> output_shape_;
-  Tensor weight_;  // [C, M/group, kH, kW]
-  Tensor bias_;    // [M, 1, 1], empty without B
 };
 
 }  // namespace gradlens
