@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <sstream>
 
 #include "attribution/gradients.h"
@@ -16,32 +15,17 @@ namespace gradlens {
 
 SeededPassResult seeded_pass(const Function& f, const Tensor& X, ChunkBudget& budget, const std::vector<SeedWriter>& seeds) {
   GL_CHECK(X.rank() >= 1 && X.dim(0) >= 1, "seeded pass: input must be [M, ...] with M > 0, got ", X.shape().str());
-  const int64_t M = X.dim(0), per = X.numel() / M;
+  const int64_t M = X.dim(0);
   SeededPassResult result;
   result.gradients.resize(seeds.size());
-  Tape tape;
-  for (int64_t begin = 0, end = 0; begin < M; begin = end) {
-    end = std::min(M, begin + budget.next_rows());
-    const int64_t k = end - begin;
-    tape.reset();
-    Var x = tape.input(rows(X, begin, end), true, "input");
-    Var scores = f.scores(tape, x);
-    GL_CHECK(scores.shape().rank() == 2 && scores.shape()[0] == k, "the function's scores must be [rows, classes], got ",
-             scores.shape().str());
-    const int64_t C = scores.shape()[1];
-    if (result.scores.empty()) result.scores = Tensor(Shape{M, C});
-    std::memcpy(result.scores.data() + begin * C, scores.value().data(), sizeof(float) * size_t(k * C));
-    for (size_t s = 0; s < seeds.size(); ++s) {
-      Tensor seed(scores.shape());
-      for (int64_t r = 0; r < k; ++r) seeds[s](begin + r, scores.value().data() + r * C, C, seed.data() + r * C);
-      tape.backward(scores, seed);
-      if (result.gradients[s].empty()) result.gradients[s] = Tensor(X.shape());
-      std::memcpy(result.gradients[s].data() + begin * per, tape.grad(x).data(), sizeof(float) * size_t(k * per));
-    }
-    ++result.chunks;
-    budget.ran(k, tape.arena().capacity_floats());
-  }
-  result.arena_floats = tape.arena().capacity_floats();
+  const ChunkStats stats = run_chunks(
+      f, M, budget, [&](int64_t begin, int64_t k) { return rows(X, begin, begin + k); }, seeds, ChunkTaps(),
+      [&](const Chunk& c, int s) {
+        if (s <= 0) place_rows(result.scores, c.scores.value(), M, c.begin);
+        if (s >= 0) place_rows(result.gradients[size_t(s)], c.input_gradient(), M, c.begin);
+      });
+  result.chunks = stats.chunks;
+  result.arena_floats = stats.arena_floats;
   return result;
 }
 

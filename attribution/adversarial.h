@@ -16,9 +16,6 @@
 
 namespace gradlens {
 
-// seed(m, scores_row, C, seed_row): writes the seed of row m (seed_row is zeroed beforehand).
-using SeedWriter = std::function<void(int64_t m, const float* scores, int64_t C, float* seed)>;
-
 struct SeededPassResult {
   Tensor scores;                  // [M, C]
   std::vector<Tensor> gradients;  // one [M, ...] per seed writer

@@ -189,7 +189,7 @@ class AdversarialGradientIntegration : public Method {
         mean_end[size_t(n)] += end_score[m] / double(K);
       }
     }
-    PathStats stats;
+    ChunkStats stats;
     stats.rows = gradient_rows;
     stats.chunk_rows = max_memory > 0 ? budget.chunk_rows() : std::min<int64_t>(r.batch, M);
     stats.chunks = chunks;

@@ -78,9 +78,8 @@ class BoundaryIntegratedGradients : public Method {
     const bool random_start = r.options.boolean(info_, "random-start");
     Rng rng(uint64_t(r.options.integer(info_, "seed", 0, INT64_MAX)));
     const BoxConstraint box = parse_bounds(info_, r.options);
-    const int64_t steps = r.options.integer(info_, "steps", 1, 1 << 20);
-    const Quadrature q = quadrature(parse_quadrature_rule(r.options.text(info_, "rule")), steps);
-    ChunkBudget budget(r.batch, r.options.integer(info_, "max-memory", 0, INT64_MAX));  // attack and IG
+    const Quadrature q = parse_quadrature(info_, r.options);
+    ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));  // attack and IG
     const int64_t C = evaluate_scores(*r.function, rows(x, 0, 1), 1).dim(1);
     GL_CHECK(C >= 2, info_.name, ": needs at least 2 classes, the function has ", C);
     for (int64_t n = 0; n < N; ++n)
@@ -175,7 +174,7 @@ class BoundaryIntegratedGradients : public Method {
     e.attribution = Tensor(x.shape());
     Tensor saliency(x.shape());
     std::vector<double> baseline_scores(size_t(N), nan), distance(size_t(N), nan);
-    PathStats stats;
+    ChunkStats stats;
     if (F > 0) {
       Shape sub_shape = x.shape();
       sub_shape[0] = F;
@@ -191,20 +190,7 @@ class BoundaryIntegratedGradients : public Method {
         sub.targets.push_back(r.targets[size_t(n)]);
         if (!r.contrast.empty()) sub.contrast.push_back(r.contrast[size_t(n)]);
       }
-      std::vector<double> sum(size_t(F * per), 0.0);
-      stats = run_path(
-          sub, steps, budget,
-          [&](int64_t a, int64_t k, int64_t, float* row) {
-            const float* xa = sub.input.data() + a * per;
-            const float* ba = sub_boundary.data() + a * per;
-            const double t = q.nodes[size_t(k)];
-            for (int64_t i = 0; i < per; ++i) row[i] = float(double(ba[i]) + t * (double(xa[i]) - double(ba[i])));
-          },
-          [&](int64_t a, int64_t k, int64_t, const float* g, double) {
-            double* acc = sum.data() + a * per;
-            const double w = q.weights[size_t(k)];
-            for (int64_t i = 0; i < per; ++i) acc[i] += w * double(g[i]);
-          });
+      const std::vector<double> sum = straight_path_integral(sub, sub_boundary, q, budget, stats);
       PassOptions o;
       o.batch = r.batch;
       const PassResult at_boundary = gradient_pass(*r.function, sub_boundary, sub.targets, sub.contrast, o);

@@ -36,15 +36,13 @@ class BlurIG : public Method {
 
   Explanation explain(const Request& r) const override {
     r.options.check_known(info_);
-    const int64_t steps = r.options.integer(info_, "steps", 1, 1 << 20);
-    const QuadratureRule rule = parse_quadrature_rule(r.options.text(info_, "rule"));
+    const Quadrature q = parse_quadrature(info_, r.options);
     const double max_sigma = r.options.number(info_, "max-sigma", 1e-6, 1e6);
-    const int64_t max_memory = r.options.integer(info_, "max-memory", 0, INT64_MAX);
+    const int64_t max_memory = parse_max_memory(info_, r.options);
     const bool idgi = r.options.boolean(info_, "idgi");
     const Tensor& x = r.input;
-    GL_CHECK(x.rank() >= 2 && x.dim(0) > 0, info_.name, ": input must be [N, ...], got ", x.shape().str());
-    const int64_t N = x.dim(0), per = x.numel() / N;
-    const Quadrature q = quadrature(rule, steps);
+    check_path_request(r, info_.name);
+    const int64_t N = x.dim(0), per = x.numel() / N, steps = int64_t(q.nodes.size());
 
     auto example = [&](int64_t n) {
       Shape s = x.shape();
@@ -58,18 +56,16 @@ class BlurIG : public Method {
 
     std::vector<std::vector<double>> boundary_scores;
     if (idgi) {
-      std::vector<double> boundaries(size_t(steps + 1), 0.0);
-      for (int64_t k = 0; k < steps; ++k) boundaries[size_t(k + 1)] = boundaries[size_t(k)] + q.weights[size_t(k)];
-      boundaries[size_t(steps)] = 1.0;
+      const std::vector<double> boundaries = idgi_boundaries(q);
       boundary_scores = path_scores(r, steps + 1, [&](int64_t n, int64_t k, int64_t, float* row) {
         blurred_into(n, max_sigma * boundaries[size_t(k)], row);
       });
     }
 
     // ∂x/∂σ of the chunk's rows, by slot.
-    std::vector<float> derivative(size_t(path_chunk_capacity(r) * per));
+    std::vector<float> derivative(size_t(r.batch * per));
     std::vector<double> sum(size_t(N * per), 0.0);
-    const PathStats stats = run_path(
+    const ChunkStats stats = run_path(
         r, steps, max_memory,
         [&](int64_t n, int64_t k, int64_t slot, float* row) {
           const double sigma = max_sigma * q.nodes[size_t(k)];
@@ -85,11 +81,8 @@ class BlurIG : public Method {
             for (int64_t i = 0; i < per; ++i) acc[i] += w * double(g[i]) * double(dx[i]);
             return;
           }
-          double norm2 = 0;
-          for (int64_t i = 0; i < per; ++i) norm2 += double(g[i]) * double(g[i]);
-          if (norm2 == 0) return;
-          const double d = boundary_scores[size_t(n)][size_t(k)] - boundary_scores[size_t(n)][size_t(k + 1)];
-          for (int64_t i = 0; i < per; ++i) acc[i] += d * double(g[i]) * double(g[i]) / norm2;
+          const std::vector<double>& f = boundary_scores[size_t(n)];
+          add_idgi_segment(acc, g, per, f[size_t(k)] - f[size_t(k + 1)]);
         });
 
     Explanation e;

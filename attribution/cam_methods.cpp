@@ -52,9 +52,10 @@ LayerPass layer_pass(const MethodInfo& info, const Request& r, bool gradients = 
   o.batch = r.batch;
   o.input_gradient = false;
   o.layers = {p.layer};
+  o.layer_gradients = gradients;  // without: forward only
   PassResult res = gradient_pass(*r.function, r.input, r.targets, r.contrast, o);
   p.A = std::move(res.layers[0].activation);
-  if (gradients) p.G = std::move(res.layers[0].gradient);
+  p.G = std::move(res.layers[0].gradient);
   p.scores = std::move(res.scores);
   return p;
 }
@@ -315,22 +316,24 @@ class PerturbationCam : public Method {
       std::vector<double> y(static_cast<size_t>(K), 0.0);
       if (ablation_) {
         // K copies of the example; row k has channel k of the layer zeroed.
-        for (int64_t begin = 0; begin < K; begin += r.batch) {
-          const int64_t rows = std::min(r.batch, K - begin);
-          Shape s = r.input.shape();
-          s[0] = rows;
-          Tensor batch(s);
-          for (int64_t j = 0; j < rows; ++j)
-            std::copy_n(r.input.data() + n * per, per, batch.data() + j * per);
-          Tape tape;
-          ChannelAblation ablate(p.layer);
-          ablate.first_channel = begin;
-          tape.observe(&ablate);
-          Var x = tape.input(batch, false);
-          Var scores = r.function->scores(tape, x);
-          const int64_t C = scores.shape()[1];
-          for (int64_t j = 0; j < rows; ++j) y[size_t(begin + j)] = scores.value()[j * C + c];
-        }
+        Shape s = r.input.shape();
+        s[0] = std::min(r.batch, K);
+        Tensor copies(s);
+        for (int64_t j = 0; j < s[0]; ++j) std::copy_n(r.input.data() + n * per, per, copies.data() + j * per);
+        ChannelAblation ablate(p.layer);
+        ChunkTaps taps;
+        taps.observers = {&ablate};
+        ChunkBudget budget(r.batch, 0);
+        run_chunks(
+            *r.function, K, budget,
+            [&](int64_t begin, int64_t rows_in_chunk) {
+              ablate.first_channel = begin;
+              return rows(copies, 0, rows_in_chunk);
+            },
+            {}, taps,
+            [&](const Chunk& chunk, int) {
+              for (int64_t j = 0; j < chunk.rows; ++j) y[size_t(chunk.begin + j)] = chunk.score_row(j)[c];
+            });
         const double base = p.scores[size_t(n)];
         for (int64_t k = 0; k < K; ++k)
           weights[n * K + k] = float(base != 0 ? (base - y[size_t(k)]) / base : 0.0);
@@ -388,13 +391,11 @@ class GuidedGradCam : public Method {
   Explanation explain(const Request& r) const override {
     r.options.check_known(info_);
     GL_CHECK(r.input.rank() == 4, info_.name, " needs image inputs [N,C,H,W]");
-    Request cam_request = r;
-    cam_request.options = Options();
-    for (const auto& [k, v] : r.options.values()) cam_request.options.set(k, v);
+    Request cam_request = r, guided_request = r;
     cam_request.options.set("upsample", "bilinear");
+    guided_request.options = Options();
     Explanation cam = method("grad-cam").explain(cam_request);
-    Explanation guided = method("guided-backprop").explain(
-        Request{r.function, r.input, r.targets, r.contrast, r.batch, r.seed, Options()});
+    Explanation guided = method("guided-backprop").explain(guided_request);
     const int64_t N = r.input.dim(0), C = r.input.dim(1), HW = r.input.dim(2) * r.input.dim(3);
     Explanation e = guided;
     for (int64_t n = 0; n < N; ++n)

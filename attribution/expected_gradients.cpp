@@ -79,7 +79,7 @@ class ExpectedGradients : public Method {
 
     auto draw = [&](int64_t n, int64_t s) { return draws[size_t(n * S + s)]; };
     std::vector<double> sum(size_t(N * per), 0.0);
-    const PathStats stats = run_path(
+    const ChunkStats stats = run_path(
         r, S, max_memory,
         [&](int64_t n, int64_t s, int64_t, float* row) {
           const auto [j, alpha] = draw(n, s);

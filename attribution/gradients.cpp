@@ -1,36 +1,8 @@
 #include "attribution/gradients.h"
 
-#include <algorithm>
-#include <cstring>
-
 #include "engine/error.h"
 
 namespace gradlens {
-
-Tensor rows(const Tensor& X, int64_t begin, int64_t end) {
-  GL_CHECK(X.rank() >= 1 && begin >= 0 && end <= X.dim(0) && begin <= end, "rows [", begin, ", ",
-           end, ") of a tensor of shape ", X.shape().str());
-  Shape s = X.shape();
-  const int64_t per = s[0] ? X.numel() / s[0] : 0;
-  s[0] = end - begin;
-  return Tensor::view(s, const_cast<float*>(X.data()) + begin * per);
-}
-
-namespace {
-// Copies `chunk` ([k, ...]) into rows [offset, offset + k) of `all`, allocating `all` as
-// [M, ...] on first use.
-void place_rows(Tensor& all, const Tensor& chunk, int64_t M, int64_t offset) {
-  if (all.empty()) {
-    Shape s = chunk.shape();
-    s[0] = M;
-    all = Tensor(s);
-  }
-  const int64_t per = chunk.dim(0) ? chunk.numel() / chunk.dim(0) : 0;
-  GL_CHECK(per * M == all.numel(), "captured tensor changed shape between chunks: ",
-           chunk.shape().str(), " vs ", all.shape().str());
-  std::memcpy(all.data() + offset * per, chunk.data(), sizeof(float) * size_t(chunk.numel()));
-}
-}  // namespace
 
 Tensor score_seed(const Shape& scores, const std::vector<int64_t>& targets, const std::vector<int64_t>& contrast,
                   int64_t begin) {
@@ -39,16 +11,8 @@ Tensor score_seed(const Shape& scores, const std::vector<int64_t>& targets, cons
   GL_CHECK(begin >= 0 && begin + k <= int64_t(targets.size()), "score seed: rows [", begin, ", ", begin + k,
            ") for ", targets.size(), " targets");
   Tensor seed(scores);
-  for (int64_t r = 0; r < k; ++r) {
-    const int64_t t = targets[size_t(begin + r)];
-    GL_CHECK(t >= 0 && t < C, "target class ", t, " is out of range for ", C, " classes");
-    seed[r * C + t] += 1.f;
-    if (!contrast.empty()) {
-      const int64_t c = contrast[size_t(begin + r)];
-      GL_CHECK(c >= 0 && c < C, "contrast class ", c, " is out of range for ", C, " classes");
-      seed[r * C + c] -= 1.f;
-    }
-  }
+  const SeedWriter write = class_seed(targets, contrast);
+  for (int64_t r = 0; r < k; ++r) write(begin + r, nullptr, C, seed.data() + r * C);
   return seed;
 }
 
@@ -60,48 +24,43 @@ PassResult gradient_pass(const Function& f, const Tensor& X, const std::vector<i
   GL_CHECK(contrast.empty() || int64_t(contrast.size()) == M, contrast.size(),
            " contrast classes for ", M, " rows");
   GL_CHECK(options.batch >= 1, "batch size must be at least 1");
+  ChunkTaps taps;
+  taps.rules = options.rules;
+  taps.input_gradient = options.input_gradient;
+  taps.layers = options.layers;
+  taps.layer_gradients = options.layer_gradients;
+  taps.bias_maps = options.bias_maps;
+  const bool any_gradient =
+      options.input_gradient || options.bias_maps || (options.layer_gradients && !options.layers.empty());
+  std::vector<SeedWriter> seeds;
+  if (any_gradient) seeds.push_back(class_seed(targets, contrast));
+
   PassResult result;
   result.scores.resize(size_t(M));
   result.layers.resize(options.layers.size());
   for (size_t k = 0; k < options.layers.size(); ++k) result.layers[k].name = options.layers[k];
-
-  Tape tape;
-  LayerTap layer_tap(options.layers);
-  BiasTap bias_tap;
-  if (!options.layers.empty()) tape.observe(&layer_tap);
-  if (options.bias_maps) tape.observe(&bias_tap);
-  for (int64_t begin = 0; begin < M; begin += options.batch) {
-    const int64_t end = std::min(M, begin + options.batch), k = end - begin;
-    tape.reset();
-    layer_tap.clear();
-    bias_tap.clear();
-    Var x = tape.input(rows(X, begin, end), options.input_gradient, "input");
-    std::vector<Var> out = f.scores_and(tape, x, options.layers);
-    Var scores = out[0];
-    const int64_t C = scores.shape()[1];
-    const Tensor seed = score_seed(scores.shape(), targets, contrast, begin);
-    for (int64_t r = 0; r < k; ++r) {
-      double s = scores.value()[r * C + targets[size_t(begin + r)]];
-      if (!contrast.empty()) s -= scores.value()[r * C + contrast[size_t(begin + r)]];
-      result.scores[size_t(begin + r)] = s;
-    }
-    place_rows(result.logits, scores.value(), M, begin);
-    tape.backward(scores, seed, options.rules);
-    if (options.input_gradient) place_rows(result.input_grad, tape.grad(x), M, begin);
-    for (size_t j = 0; j < options.layers.size(); ++j) {
-      place_rows(result.layers[j].activation, layer_tap.activation(options.layers[j]), M, begin);
-      place_rows(result.layers[j].gradient, layer_tap.gradient(options.layers[j]), M, begin);
-    }
-    if (options.bias_maps) {
-      const auto& entries = bias_tap.entries();
-      if (begin == 0) {
-        for (const auto& e : entries) result.biases.push_back({e.name, e.op, Tensor()});
-      }
-      GL_CHECK(entries.size() == result.biases.size(), "bias layers differ between chunks");
-      for (size_t j = 0; j < entries.size(); ++j) place_rows(result.biases[j].map, entries[j].map, M, begin);
-    }
-  }
-  result.arena_floats = tape.arena().capacity_floats();
+  ChunkBudget budget(options.batch, 0);
+  const ChunkStats stats = run_chunks(
+      f, M, budget, [&](int64_t begin, int64_t k) { return rows(X, begin, begin + k); }, seeds, taps,
+      [&](const Chunk& c, int) {
+        for (int64_t r = 0; r < c.rows; ++r)
+          result.scores[size_t(c.begin + r)] = class_score(c.score_row(r), c.classes(), targets, contrast, c.begin + r);
+        place_rows(result.logits, c.scores.value(), M, c.begin);
+        if (options.input_gradient) place_rows(result.input_grad, c.input_gradient(), M, c.begin);
+        for (size_t j = 0; j < options.layers.size(); ++j) {
+          place_rows(result.layers[j].activation, c.layers->activation(options.layers[j]), M, c.begin);
+          if (options.layer_gradients)
+            place_rows(result.layers[j].gradient, c.layers->gradient(options.layers[j]), M, c.begin);
+        }
+        if (options.bias_maps) {
+          const auto& entries = c.biases->entries();
+          if (c.begin == 0)
+            for (const auto& e : entries) result.biases.push_back({e.name, e.op, Tensor()});
+          GL_CHECK(entries.size() == result.biases.size(), "bias layers differ between chunks");
+          for (size_t j = 0; j < entries.size(); ++j) place_rows(result.biases[j].map, entries[j].map, M, c.begin);
+        }
+      });
+  result.arena_floats = stats.arena_floats;
   return result;
 }
 
@@ -109,13 +68,10 @@ Tensor evaluate_scores(const Function& f, const Tensor& X, int64_t batch) {
   GL_CHECK(X.rank() >= 1, "input must have a batch axis, got shape ", X.shape().str());
   const int64_t M = X.dim(0);
   Tensor all;
-  Tape tape;
-  for (int64_t begin = 0; begin < M; begin += batch) {
-    const int64_t end = std::min(M, begin + batch);
-    tape.reset();
-    Var x = tape.input(rows(X, begin, end), false, "input");
-    place_rows(all, f.scores(tape, x).value(), M, begin);
-  }
+  ChunkBudget budget(batch, 0);
+  run_chunks(
+      f, M, budget, [&](int64_t begin, int64_t k) { return rows(X, begin, begin + k); }, {}, ChunkTaps(),
+      [&](const Chunk& c, int) { place_rows(all, c.scores.value(), M, c.begin); });
   return all;
 }
 

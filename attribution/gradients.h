@@ -1,13 +1,13 @@
-// The batched gradient pass every gradient method is built on: rows of X run through the function
-// in chunks of at most `batch` rows; each chunk is one forward and one backward whose seed selects,
-// for every row, its target score (minus its contrast class's score when one is given). Taps
-// collect named activations/gradients and bias maps along the way.
+// The gradient pass of the gradient and CAM methods, on the chunked pass (chunked_pass.h): rows of X
+// in chunks of `batch` rows, each one forward and one backward whose seed selects, for every row,
+// its target score (minus its contrast class's score when one is given). Taps collect named
+// activations/gradients and bias maps along the way. When nothing asks for a gradient (no input
+// gradient, no layer gradient, no bias maps) the pass is forward only.
 #pragma once
 #include <string>
 #include <vector>
 
-#include "attribution/function.h"
-#include "engine/taps.h"
+#include "attribution/chunked_pass.h"
 
 namespace gradlens {
 
@@ -15,7 +15,8 @@ struct PassOptions {
   GradRules rules;
   int64_t batch = 32;                 // rows per forward/backward
   bool input_gradient = true;         // ∂score/∂x (false for CAM-only passes)
-  std::vector<std::string> layers;    // tensors whose activation and gradient are collected
+  std::vector<std::string> layers;    // tensors whose activation (and gradient) are collected
+  bool layer_gradients = true;        // false: the layers' activations only
   bool bias_maps = false;             // collect grad ⊙ bias maps (FullGrad)
 };
 
@@ -52,8 +53,5 @@ Tensor score_seed(const Shape& scores, const std::vector<int64_t>& targets, cons
 
 // Scores only (no backward), in chunks: [M, C].
 Tensor evaluate_scores(const Function& f, const Tensor& X, int64_t batch);
-
-// Rows [begin, end) of X as a view (no copy).
-Tensor rows(const Tensor& X, int64_t begin, int64_t end);
 
 }  // namespace gradlens

@@ -116,11 +116,9 @@ class GuidedIG : public Method {
         {"steps", "200", "path steps (one gradient each)"},
         {"fraction", "0.25", "share of the features (lowest |gradient|) moved per sub-step, in (0, 1]"},
         {"max-dist", "0.02", "how far a feature's progress may lead or trail the straight line's, in [0, 1]"},
-        {"baseline", "zero", "zero|black|white|uniform|blur|mean|FILE.npy (broadcast to the input)"},
-        {"blur-sigma", "10", "σ of the blur baseline, in samples"},
-        {"seed", "0", "random seed (uniform baseline)"},
-        {"idgi", "false", "apply the IDGI important-direction correction"},
     };
+    for (const Parameter& p : baseline_parameters()) info_.parameters.push_back(p);
+    info_.parameters.push_back({"idgi", "false", "apply the IDGI important-direction correction"});
     for (const Parameter& p : path_chunk_parameters()) info_.parameters.push_back(p);
   }
   const MethodInfo& info() const override { return info_; }
@@ -131,14 +129,11 @@ class GuidedIG : public Method {
     const double fraction = r.options.number(info_, "fraction", 0, 1);
     GL_CHECK(fraction > 0, info_.name, ": --fraction must be in (0, 1], got 0");
     const double max_dist = r.options.number(info_, "max-dist", 0, 1);
-    const std::string baseline_kind = r.options.text(info_, "baseline");
-    const double blur_sigma = r.options.number(info_, "blur-sigma", 0, 1e6);
-    const uint64_t seed = uint64_t(r.options.integer(info_, "seed", 0, INT64_MAX));
-    ChunkBudget budget(r.batch, r.options.integer(info_, "max-memory", 0, INT64_MAX));  // kept across steps
+    ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));  // kept across steps
     const bool idgi = r.options.boolean(info_, "idgi");
     const Tensor& x = r.input;
-    GL_CHECK(x.rank() >= 2 && x.dim(0) > 0, info_.name, ": input must be [N, ...], got ", x.shape().str());
-    const Tensor baseline = make_baseline(x, baseline_kind, blur_sigma, seed);
+    check_path_request(r, info_.name);
+    const Tensor baseline = parse_baseline(info_, r);
     const int64_t N = x.dim(0), per = x.numel() / N;
 
     const size_t total = static_cast<size_t>(N * per);
@@ -160,18 +155,13 @@ class GuidedIG : public Method {
     std::vector<float> gradient(total), previous_gradient(idgi ? total : 0);
     std::vector<double> score(static_cast<size_t>(N)), previous_score(static_cast<size_t>(N));
     // IDGI: segment k's change split by step k's squared gradient.
-    auto add_idgi_segment = [&](int64_t n, double change) {
-      const float* g = previous_gradient.data() + n * per;
-      double norm2 = 0;
-      for (int64_t i = 0; i < per; ++i) norm2 += double(g[i]) * double(g[i]);
-      if (norm2 == 0) return;
-      double* acc = sum.data() + n * per;
-      for (int64_t i = 0; i < per; ++i) acc[i] += change * double(g[i]) * double(g[i]) / norm2;
+    auto add_segment = [&](int64_t n, double change) {
+      add_idgi_segment(sum.data() + n * per, previous_gradient.data() + n * per, per, change);
     };
 
-    PathStats stats;
+    ChunkStats stats;
     for (int64_t k = 0; k < steps; ++k) {
-      const PathStats s = run_path(
+      stats.add(run_path(
           r, 1, budget,
           [&](int64_t n, int64_t, int64_t, float* row) {
             const double* p = points.data() + n * per;
@@ -180,13 +170,9 @@ class GuidedIG : public Method {
           [&](int64_t n, int64_t, int64_t, const float* g, double value) {
             std::copy(g, g + per, gradient.begin() + n * per);
             score[size_t(n)] = value;
-          });
-      stats.rows += s.rows;
-      stats.chunks += s.chunks;
-      stats.chunk_rows = std::max(stats.chunk_rows, s.chunk_rows);
-      stats.arena_floats = std::max(stats.arena_floats, s.arena_floats);
+          }));
       if (idgi && k > 0)
-        for (int64_t n = 0; n < N; ++n) add_idgi_segment(n, score[size_t(n)] - previous_score[size_t(n)]);
+        for (int64_t n = 0; n < N; ++n) add_segment(n, score[size_t(n)] - previous_score[size_t(n)]);
       before = points;
       parallel_for(N, [&](int64_t n) {
         guided_step(paths[size_t(n)], gradient.data() + n * per, k, steps, fraction, max_dist);
@@ -201,13 +187,13 @@ class GuidedIG : public Method {
     }
     const std::vector<double> input_scores = example_scores(r, x);
     if (idgi)
-      for (int64_t n = 0; n < N; ++n) add_idgi_segment(n, input_scores[size_t(n)] - previous_score[size_t(n)]);
+      for (int64_t n = 0; n < N; ++n) add_segment(n, input_scores[size_t(n)] - previous_score[size_t(n)]);
 
     Explanation e;
     e.attribution = Tensor(x.shape());
     for (int64_t j = 0; j < N * per; ++j) e.attribution[j] = float(sum[size_t(j)]);
     report_completeness(e, input_scores, example_scores(r, baseline), stats);
-    e.notes["baseline"] = baseline_kind;
+    e.notes["baseline"] = r.options.text(info_, "baseline");
     if (idgi) e.notes["idgi"] = "true";
     e.forward_passes = stats.rows + 2 * N;
     e.backward_passes = stats.rows;

@@ -112,9 +112,7 @@ class IntegratedDirectionalGradients : public Method {
     info_.parameters = {{"groups", "", "FILE.npy of integer group ids, an example's shape or [L, ...] nested levels fine to coarse (required)"},
                         {"features", "true", "count every single feature as a meaningful set (the authors' code)"}};
     for (const Parameter& p : quadrature_parameters("gauss-legendre", "50")) info_.parameters.push_back(p);
-    info_.parameters.push_back({"baseline", "zero", "zero|black|white|uniform|blur|mean|FILE.npy (broadcast to the input)"});
-    info_.parameters.push_back({"blur-sigma", "10", "σ of the blur baseline, in samples"});
-    info_.parameters.push_back({"seed", "0", "random seed (uniform baseline)"});
+    for (const Parameter& p : baseline_parameters()) info_.parameters.push_back(p);
     for (const Parameter& p : path_chunk_parameters()) info_.parameters.push_back(p);
   }
   const MethodInfo& info() const override { return info_; }
@@ -122,35 +120,18 @@ class IntegratedDirectionalGradients : public Method {
   Explanation explain(const Request& r) const override {
     r.options.check_known(info_);
     const Tensor& x = r.input;
-    GL_CHECK(x.rank() >= 2 && x.dim(0) > 0, info_.name, ": input must be [N, ...], got ", x.shape().str());
+    check_path_request(r, info_.name);
     const std::string groups_file = r.options.text(info_, "groups");
     GL_CHECK(!groups_file.empty(), info_.name, ": --groups FILE.npy (integer group ids) is required");
     const bool features = r.options.boolean(info_, "features");
-    const int64_t steps = r.options.integer(info_, "steps", 1, 1 << 20);
-    const QuadratureRule rule = parse_quadrature_rule(r.options.text(info_, "rule"));
-    const std::string baseline_kind = r.options.text(info_, "baseline");
-    const double blur_sigma = r.options.number(info_, "blur-sigma", 0, 1e6);
-    const uint64_t seed = uint64_t(r.options.integer(info_, "seed", 0, INT64_MAX));
-    const int64_t max_memory = r.options.integer(info_, "max-memory", 0, INT64_MAX);
+    const Quadrature q = parse_quadrature(info_, r.options);
+    const Tensor baseline = parse_baseline(info_, r);
+    ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));
     const GroupTree tree = read_groups(groups_file, x);
     const int64_t L = tree.levels();
-
-    const Quadrature q = quadrature(rule, steps);
-    const Tensor baseline = make_baseline(x, baseline_kind, blur_sigma, seed);
     const int64_t N = x.dim(0), per = x.numel() / N;
-    std::vector<double> mean_gradient(size_t(N * per), 0.0);
-    const PathStats stats = run_path(
-        r, steps, max_memory,
-        [&](int64_t n, int64_t k, int64_t, float* row) {
-          const float* xn = x.data() + n * per;
-          const float* bn = baseline.data() + n * per;
-          const double t = q.nodes[size_t(k)];
-          for (int64_t i = 0; i < per; ++i) row[i] = float(double(bn[i]) + t * (double(xn[i]) - double(bn[i])));
-        },
-        [&](int64_t n, int64_t k, int64_t, const float* g, double) {
-          double* acc = mean_gradient.data() + n * per;
-          for (int64_t i = 0; i < per; ++i) acc[i] += q.weights[size_t(k)] * double(g[i]);
-        });
+    ChunkStats stats;
+    const std::vector<double> mean_gradient = straight_path_integral(r, baseline, q, budget, stats);
 
     Explanation e;
     e.attribution = Tensor(x.shape());
@@ -279,10 +260,8 @@ class IntegratedDirectionalGradients : public Method {
     e.per_example["completeness_gap"] = gap;
     e.notes["levels"] = std::to_string(L);
     e.notes["rule"] = r.options.text(info_, "rule");
-    e.notes["baseline"] = baseline_kind;
-    e.notes["chunk_rows"] = std::to_string(stats.chunk_rows);
-    e.notes["chunks"] = std::to_string(stats.chunks);
-    e.notes["arena_bytes"] = std::to_string(stats.arena_floats * sizeof(float));
+    e.notes["baseline"] = r.options.text(info_, "baseline");
+    report_chunks(e, stats);
     e.forward_passes = stats.rows + 2 * N;
     e.backward_passes = stats.rows;
     return e;

@@ -26,9 +26,7 @@ namespace {
 
 std::vector<Parameter> ig_parameters(const std::string& default_rule, bool idgi_flag) {
   std::vector<Parameter> p = quadrature_parameters(default_rule, "50");
-  p.push_back({"baseline", "zero", "zero|black|white|uniform|blur|mean|FILE.npy (broadcast to the input)"});
-  p.push_back({"blur-sigma", "10", "σ of the blur baseline, in samples"});
-  p.push_back({"seed", "0", "random seed (uniform baseline)"});
+  for (const Parameter& q : baseline_parameters()) p.push_back(q);
   if (idgi_flag) p.push_back({"idgi", "false", "apply the IDGI important-direction correction"});
   for (const Parameter& q : path_chunk_parameters()) p.push_back(q);
   return p;
@@ -57,62 +55,39 @@ class IntegratedGradients : public Method {
 
   Explanation explain(const Request& r) const override {
     r.options.check_known(info_);
-    const int64_t steps = r.options.integer(info_, "steps", 1, 1 << 20);
-    const QuadratureRule rule = parse_quadrature_rule(r.options.text(info_, "rule"));
-    const std::string baseline_kind = r.options.text(info_, "baseline");
-    const double blur_sigma = r.options.number(info_, "blur-sigma", 0, 1e6);
-    const uint64_t seed = uint64_t(r.options.integer(info_, "seed", 0, INT64_MAX));
-    const int64_t max_memory = r.options.integer(info_, "max-memory", 0, INT64_MAX);
-    const bool idgi = always_idgi_ || r.options.boolean(info_, "idgi");
-    GL_CHECK(r.input.rank() >= 2 && r.input.dim(0) > 0, info_.name, ": input must be [N, ...], got ",
-             r.input.shape().str());
-
-    const Quadrature q = quadrature(rule, steps);
+    const Quadrature q = parse_quadrature(info_, r.options);
     const Tensor& x = r.input;
-    const Tensor baseline = make_baseline(x, baseline_kind, blur_sigma, seed);
-    const int64_t N = x.dim(0), per = x.numel() / N;
-    auto point_at = [&](int64_t n, double t, float* row) {
-      const float* xn = x.data() + n * per;
-      const float* bn = baseline.data() + n * per;
-      for (int64_t i = 0; i < per; ++i) row[i] = float(double(bn[i]) + t * (double(xn[i]) - double(bn[i])));
-    };
-
-    std::vector<std::vector<double>> boundary_scores;
-    if (idgi) {
-      std::vector<double> boundaries(size_t(steps + 1), 0.0);
-      for (int64_t k = 0; k < steps; ++k) boundaries[size_t(k + 1)] = boundaries[size_t(k)] + q.weights[size_t(k)];
-      boundaries[size_t(steps)] = 1.0;
-      boundary_scores = path_scores(r, steps + 1, [&](int64_t n, int64_t k, int64_t, float* row) {
-        point_at(n, boundaries[size_t(k)], row);
-      });
-    }
-
-    std::vector<double> sum(size_t(N * per), 0.0);
-    const PathStats stats = run_path(
-        r, steps, max_memory,
-        [&](int64_t n, int64_t k, int64_t, float* row) { point_at(n, q.nodes[size_t(k)], row); },
-        [&](int64_t n, int64_t k, int64_t, const float* g, double) {
-          double* acc = sum.data() + n * per;
-          if (!idgi) {
-            const double w = q.weights[size_t(k)];
-            for (int64_t i = 0; i < per; ++i) acc[i] += w * double(g[i]);
-            return;
-          }
-          double norm2 = 0;
-          for (int64_t i = 0; i < per; ++i) norm2 += double(g[i]) * double(g[i]);
-          if (norm2 == 0) return;
-          const double d = boundary_scores[size_t(n)][size_t(k + 1)] - boundary_scores[size_t(n)][size_t(k)];
-          for (int64_t i = 0; i < per; ++i) acc[i] += d * double(g[i]) * double(g[i]) / norm2;
-        });
+    check_path_request(r, info_.name);
+    const Tensor baseline = parse_baseline(info_, r);
+    ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));
+    const bool idgi = always_idgi_ || r.options.boolean(info_, "idgi");
+    const int64_t N = x.dim(0), per = x.numel() / N, steps = int64_t(q.nodes.size());
 
     Explanation e;
     e.attribution = Tensor(x.shape());
-    for (int64_t j = 0; j < N * per; ++j)
-      e.attribution[j] = float(idgi ? sum[size_t(j)] : sum[size_t(j)] * (double(x[j]) - double(baseline[j])));
+    ChunkStats stats;
+    if (!idgi) {  // IG = (x − x′) ⊙ Σ_k w_k ∇f(γ(t_k))
+      const std::vector<double> sum = straight_path_integral(r, baseline, q, budget, stats);
+      for (int64_t j = 0; j < N * per; ++j) e.attribution[j] = float(sum[size_t(j)] * (double(x[j]) - double(baseline[j])));
+    } else {  // IDGI = Σ_k d_k g_k² / ‖g_k‖², d_k the score change over node k's cell
+      const std::vector<double> boundaries = idgi_boundaries(q);
+      const auto boundary_scores = path_scores(r, steps + 1, [&](int64_t n, int64_t k, int64_t, float* row) {
+        straight_line(x, baseline, n, boundaries[size_t(k)], row);
+      });
+      std::vector<double> sum(size_t(N * per), 0.0);
+      stats = run_path(
+          r, steps, budget,
+          [&](int64_t n, int64_t k, int64_t, float* row) { straight_line(x, baseline, n, q.nodes[size_t(k)], row); },
+          [&](int64_t n, int64_t k, int64_t, const float* g, double) {
+            const std::vector<double>& f = boundary_scores[size_t(n)];
+            add_idgi_segment(sum.data() + n * per, g, per, f[size_t(k + 1)] - f[size_t(k)]);
+          });
+      for (int64_t j = 0; j < N * per; ++j) e.attribution[j] = float(sum[size_t(j)]);
+      e.notes["idgi"] = "true";
+    }
     report_completeness(e, example_scores(r, x), example_scores(r, baseline), stats);
     e.notes["rule"] = r.options.text(info_, "rule");
-    e.notes["baseline"] = baseline_kind;
-    if (idgi) e.notes["idgi"] = "true";
+    e.notes["baseline"] = r.options.text(info_, "baseline");
     e.forward_passes = stats.rows + 2 * N + (idgi ? N * (steps + 1) : 0);
     e.backward_passes = stats.rows;
     return e;

@@ -132,12 +132,12 @@ class IntegratedHessians : public Method {
     info_.parameters = {
         {"steps", "16", "quadrature nodes in t = αβ (gauss-log), or per axis (gauss-legendre-product: steps² points)"},
         {"rule", "gauss-log", "gauss-log|gauss-legendre-product"},
-        {"baseline", "zero", "zero|black|white|uniform|blur|mean|FILE.npy (broadcast to the input)"},
-        {"blur-sigma", "10", "σ of the blur baseline, in samples"},
-        {"seed", "0", "random seed (uniform baseline)"},
+    };
+    for (const Parameter& p : baseline_parameters()) info_.parameters.push_back(p);
+    info_.parameters.insert(info_.parameters.end(), {
         {"features", "all", "rows of the matrix: all, or flat feature indices, e.g. 0,3,5-9"},
         {"softplus-beta", "0", "β > 0: replace every ReLU by softplus(x; β) = ln(1 + e^(βx))/β (0: off)"},
-    };
+    });
     for (const Parameter& p : path_chunk_parameters()) info_.parameters.push_back(p);
   }
   const MethodInfo& info() const override { return info_; }
@@ -147,11 +147,8 @@ class IntegratedHessians : public Method {
     o.check_known(info_);
     const int64_t steps = o.integer(info_, "steps", 1, 200);
     const std::string rule = o.text(info_, "rule");
-    const std::string baseline_kind = o.text(info_, "baseline");
-    const double blur_sigma = o.number(info_, "blur-sigma", 0, 1e6);
-    const uint64_t seed = uint64_t(o.integer(info_, "seed", 0, INT64_MAX));
     const double beta = o.number(info_, "softplus-beta", 0, 1e6);
-    const int64_t max_memory = o.integer(info_, "max-memory", 0, INT64_MAX);
+    const int64_t max_memory = parse_max_memory(info_, o);
     check_path_request(request, info_.name);
 
     const ReluAsSoftplus smoothed(*request.function, float(beta));
@@ -165,66 +162,50 @@ class IntegratedHessians : public Method {
              rows_per_point, ", ", d, "] is too large; select rows with --features");
     const std::vector<InteractionNode> nodes = interaction_nodes(rule, steps);
     const int64_t points = int64_t(nodes.size());
-    const Tensor baseline = make_baseline(x, baseline_kind, blur_sigma, seed);
+    const Tensor baseline = parse_baseline(info_, r);
 
-    // Σ_k w_k t_k H(γ(t_k)) e_i  and  Σ_k w_k g_i(γ(t_k)), per example and selected row.
+    // Σ_k w_k t_k H(γ(t_k)) e_i  and  Σ_k w_k g_i(γ(t_k)), per example and selected row: pass row
+    // q = (n · points + p) · rows_per_point + i is node p of example n with tangent e_{features[i]}.
     std::vector<double> hessian_sum(size_t(N * rows_per_point * d), 0.0);
     std::vector<double> gradient_sum(size_t(N * rows_per_point), 0.0);
     const int64_t M = N * points * rows_per_point;
+    auto example_of = [&](int64_t q) { return q / (points * rows_per_point); };
+    auto node_of = [&](int64_t q) { return (q / rows_per_point) % points; };
     ChunkBudget budget(r.batch, max_memory);
-    PathStats stats;
-    Tape tape;
     Shape chunk_shape = x.shape();
     chunk_shape[0] = std::min(M, r.batch);
-    Tensor points_buffer(chunk_shape), directions_buffer(chunk_shape);
-    std::vector<int64_t> row_targets, row_contrast;  // per row of the chunk
-    for (int64_t begin = 0; begin < M;) {
-      const int64_t k = std::min(budget.next_rows(), M - begin);
-      Tensor X = rows(points_buffer, 0, k), V = rows(directions_buffer, 0, k);
-      V.fill(0.f);
-      row_targets.clear();
-      row_contrast.clear();
-      for (int64_t s = 0; s < k; ++s) {  // row q = (n · points + p) · rows_per_point + i
-        const int64_t q = begin + s, n = q / (points * rows_per_point);
-        const int64_t p = (q / rows_per_point) % points, i = q % rows_per_point;
-        const float* xn = x.data() + n * d;
-        const float* bn = baseline.data() + n * d;
-        float* row = X.data() + s * d;
-        const double t = nodes[size_t(p)].t;
-        for (int64_t j = 0; j < d; ++j) row[j] = float(double(bn[j]) + t * (double(xn[j]) - double(bn[j])));
-        V[s * d + features[size_t(i)]] = 1.f;
-        row_targets.push_back(r.targets[size_t(n)]);
-        if (!r.contrast.empty()) row_contrast.push_back(r.contrast[size_t(n)]);
-      }
-      tape.reset();
-      Var input = tape.input(X, true, "input");
-      Var scores = r.function->scores(tape, input);
-      const Tensor seed_tensor = score_seed(scores.shape(), row_targets, row_contrast, 0);
-      tape.backward(scores, seed_tensor);
-      try {
-        tape.hessian_vector(scores, input, V);
-      } catch (const Error& e) {
-        fail(info_.name, ": ", e.what());
-      }
-      const Tensor& g = tape.grad_view(input);
-      const Tensor hv = tape.grad_tangent(input);
-      for (int64_t s = 0; s < k; ++s) {
-        const int64_t q = begin + s, n = q / (points * rows_per_point);
-        const int64_t p = (q / rows_per_point) % points, i = q % rows_per_point;
-        const InteractionNode& node = nodes[size_t(p)];
-        double* acc = hessian_sum.data() + (n * rows_per_point + i) * d;
-        const float* h = hv.data() + s * d;
-        for (int64_t j = 0; j < d; ++j) acc[j] += node.hessian_weight * double(h[j]);
-        if (!g.empty())
-          gradient_sum[size_t(n * rows_per_point + i)] += node.gradient_weight * double(g[s * d + features[size_t(i)]]);
-      }
-      stats.arena_floats = std::max(stats.arena_floats, tape.arena().capacity_floats());
-      stats.chunk_rows = std::max(stats.chunk_rows, k);
-      ++stats.chunks;
-      budget.ran(k, tape.arena().capacity_floats());
-      begin += k;
-    }
-    stats.rows = M;
+    Tensor points_buffer(chunk_shape), directions_buffer(chunk_shape), V;
+    const ChunkStats stats = run_chunks(
+        *r.function, M, budget,
+        [&](int64_t begin, int64_t k) {
+          V = rows(directions_buffer, 0, k);
+          V.fill(0.f);
+          for (int64_t s = 0; s < k; ++s) {
+            const int64_t q = begin + s;
+            straight_line(x, baseline, example_of(q), nodes[size_t(node_of(q))].t, points_buffer.data() + s * d);
+            V[s * d + features[size_t(q % rows_per_point)]] = 1.f;
+          }
+          return rows(points_buffer, 0, k);
+        },
+        {class_seed(r.targets, r.contrast, points * rows_per_point)}, ChunkTaps(),
+        [&](const Chunk& c, int) {
+          try {
+            c.tape->hessian_vector(c.scores, c.input, V);
+          } catch (const Error& e) {
+            fail(info_.name, ": ", e.what());
+          }
+          const Tensor& g = c.tape->grad_view(c.input);
+          const Tensor hv = c.tape->grad_tangent(c.input);
+          for (int64_t s = 0; s < c.rows; ++s) {
+            const int64_t q = c.begin + s, n = example_of(q), i = q % rows_per_point;
+            const InteractionNode& node = nodes[size_t(node_of(q))];
+            double* acc = hessian_sum.data() + (n * rows_per_point + i) * d;
+            const float* h = hv.data() + s * d;
+            for (int64_t j = 0; j < d; ++j) acc[j] += node.hessian_weight * double(h[j]);
+            if (!g.empty())
+              gradient_sum[size_t(n * rows_per_point + i)] += node.gradient_weight * double(g[s * d + features[size_t(i)]]);
+          }
+        });
 
     Explanation e;
     e.attribution = Tensor(Shape{N, rows_per_point, d});
@@ -256,13 +237,11 @@ class IntegratedHessians : public Method {
       e.per_example["completeness_gap"] = gap;
     }
     e.notes["rule"] = rule;
-    e.notes["baseline"] = baseline_kind;
+    e.notes["baseline"] = o.text(info_, "baseline");
     e.notes["features"] = o.text(info_, "features");
     e.notes["softplus_beta"] = o.text(info_, "softplus-beta");
     e.notes["output"] = "[N, d_sel, d]: row r is flat feature features[r], column j feature j";
-    e.notes["chunk_rows"] = std::to_string(stats.chunk_rows);
-    e.notes["chunks"] = std::to_string(stats.chunks);
-    e.notes["arena_bytes"] = std::to_string(stats.arena_floats * sizeof(float));
+    report_chunks(e, stats);
     e.forward_passes = 2 * M + 2 * N;  // forward and tangent sweep per row, f(x) and f(x′)
     e.backward_passes = 2 * M;         // backward and tangent backward per row
     return e;

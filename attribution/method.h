@@ -41,7 +41,7 @@ class Options {
   int64_t integer(const MethodInfo& m, const std::string& name, int64_t min, int64_t max) const;
   bool boolean(const MethodInfo& m, const std::string& name) const;
   // Throws when a value is given for a parameter the method does not have.
-  void check_known(const MethodInfo& m, const std::vector<std::string>& shared = {}) const;
+  void check_known(const MethodInfo& m) const;
 
  private:
   std::map<std::string, std::string> values_;
@@ -53,7 +53,6 @@ struct Request {
   std::vector<int64_t> targets;   // one per example
   std::vector<int64_t> contrast;  // empty, or one per example (contrastive gradients)
   int64_t batch = 32;             // rows per forward/backward
-  uint64_t seed = 0;
   Options options;
 };
 

@@ -60,7 +60,7 @@ class NegativeFluxAggregation : public Method {
     const int64_t K = r.options.integer(info_, "descent-steps", 0, 1 << 16);
     const double rho = r.options.number(info_, "start", 0, 1);
     GL_CHECK(K > 0 || rho > 0, info_.name, ": --descent-steps 0 needs --start > 0 (the start is then the sphere point)");
-    ChunkBudget budget(r.batch, r.options.integer(info_, "max-memory", 0, INT64_MAX));  // kept across passes
+    ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));  // kept across passes
     const bool keep_points = r.options.boolean(info_, "keep-points");
 
     // Start directions u[n][s], unit vectors in double.
@@ -102,17 +102,11 @@ class NegativeFluxAggregation : public Method {
       for (int64_t i = 0; i < per; ++i) row[i] = float(p[i]);
     };
 
-    PathStats stats;
-    auto add_stats = [&](const PathStats& p) {
-      stats.rows += p.rows;
-      stats.chunk_rows = std::max(stats.chunk_rows, p.chunk_rows);
-      stats.chunks += p.chunks;
-      stats.arena_floats = std::max(stats.arena_floats, p.arena_floats);
-    };
+    ChunkStats stats;
     const double step = radius / double(std::max<int64_t>(K, 1));
     int64_t stalled = 0;  // descent steps skipped for a zero gradient
     for (int64_t k = 0; k < K; ++k)
-      add_stats(run_path(r, S, budget, fill, [&](int64_t n, int64_t s, int64_t, const float* g, double) {
+      stats.add(run_path(r, S, budget, fill, [&](int64_t n, int64_t s, int64_t, const float* g, double) {
         double norm2 = 0;
         for (int64_t i = 0; i < per; ++i) norm2 += double(g[i]) * double(g[i]);
         if (norm2 == 0) {
@@ -142,7 +136,7 @@ class NegativeFluxAggregation : public Method {
 
     Tensor flux(Shape{N, S});
     std::vector<double> sum(size_t(N * per), 0.0), flux_sum(size_t(N), 0.0), accepted(size_t(N), 0.0);
-    add_stats(run_path(r, S, budget, fill, [&](int64_t n, int64_t s, int64_t, const float* g, double) {
+    stats.add(run_path(r, S, budget, fill, [&](int64_t n, int64_t s, int64_t, const float* g, double) {
       const double* nm = normal.data() + (n * S + s) * per;
       double phi = 0;
       for (int64_t i = 0; i < per; ++i) phi += double(g[i]) * nm[i];
@@ -182,9 +176,7 @@ class NegativeFluxAggregation : public Method {
       e.extras["points"] = points;
     }
     e.notes["samples"] = std::to_string(S);
-    e.notes["chunk_rows"] = std::to_string(stats.chunk_rows);
-    e.notes["chunks"] = std::to_string(stats.chunks);
-    e.notes["arena_bytes"] = std::to_string(stats.arena_floats * sizeof(float));
+    report_chunks(e, stats);
     if (stalled > 0) e.notes["zero_gradient_steps"] = std::to_string(stalled);
     if (empty > 0) e.notes["examples_without_negative_flux"] = std::to_string(empty);
     e.forward_passes = stats.rows + N;

@@ -44,37 +44,25 @@ class SplitIG : public Method {
     info_.parameters.push_back(
         {"bisections", "30", "halvings of the grid bracket of α* (0: the first grid point past the threshold)"});
     info_.parameters.push_back({"right", "false", "also integrate the saturated part α > α* (extras 'right')"});
-    info_.parameters.push_back(
-        {"baseline", "zero", "zero|black|white|uniform|blur|mean|FILE.npy (broadcast to the input)"});
-    info_.parameters.push_back({"blur-sigma", "10", "σ of the blur baseline, in samples"});
-    info_.parameters.push_back({"seed", "0", "random seed (uniform baseline)"});
+    for (const Parameter& p : baseline_parameters()) info_.parameters.push_back(p);
     for (const Parameter& p : path_chunk_parameters()) info_.parameters.push_back(p);
   }
   const MethodInfo& info() const override { return info_; }
 
   Explanation explain(const Request& r) const override {
     r.options.check_known(info_);
-    const int64_t steps = r.options.integer(info_, "steps", 1, 1 << 20);
-    const QuadratureRule rule = parse_quadrature_rule(r.options.text(info_, "rule"));
+    const Quadrature q = parse_quadrature(info_, r.options);
+    const int64_t steps = int64_t(q.nodes.size());
     const double phi = r.options.number(info_, "split-fraction", 0, 1);
     GL_CHECK(phi > 0, info_.name, ": --split-fraction must be in (0, 1], got 0");
     const int64_t bisections = r.options.integer(info_, "bisections", 0, 60);
     const bool right = r.options.boolean(info_, "right");
-    const std::string baseline_kind = r.options.text(info_, "baseline");
-    const double blur_sigma = r.options.number(info_, "blur-sigma", 0, 1e6);
-    const uint64_t seed = uint64_t(r.options.integer(info_, "seed", 0, INT64_MAX));
-    const int64_t max_memory = r.options.integer(info_, "max-memory", 0, INT64_MAX);
+    const int64_t max_memory = parse_max_memory(info_, r.options);
     const Tensor& x = r.input;
-    GL_CHECK(x.rank() >= 2 && x.dim(0) > 0, info_.name, ": input must be [N, ...], got ", x.shape().str());
-
-    const Quadrature q = quadrature(rule, steps);
-    const Tensor baseline = make_baseline(x, baseline_kind, blur_sigma, seed);
+    check_path_request(r, info_.name);
+    const Tensor baseline = parse_baseline(info_, r);
     const int64_t N = x.dim(0), per = x.numel() / N;
-    auto point_at = [&](int64_t n, double t, float* row) {
-      const float* xn = x.data() + n * per;
-      const float* bn = baseline.data() + n * per;
-      for (int64_t i = 0; i < per; ++i) row[i] = float(double(bn[i]) + t * (double(xn[i]) - double(bn[i])));
-    };
+    auto point_at = [&](int64_t n, double t, float* row) { straight_line(x, baseline, n, t, row); };
 
     // The threshold and the direction of the change, per example.
     const std::vector<double> input_scores = example_scores(r, x), baseline_scores = example_scores(r, baseline);
@@ -131,7 +119,7 @@ class SplitIG : public Method {
 
     // Left part on [0, α*] (points k < steps), right part on [α*, 1] (points k ≥ steps).
     std::vector<double> left_sum(size_t(N * per), 0.0), right_sum(right ? size_t(N * per) : 0, 0.0);
-    const PathStats stats = run_path(
+    const ChunkStats stats = run_path(
         r, right ? 2 * steps : steps, max_memory,
         [&](int64_t n, int64_t k, int64_t, float* row) {
           const double a = alpha_star[size_t(n)];
@@ -172,7 +160,7 @@ class SplitIG : public Method {
       e.extras["right"] = right_part;
     }
     e.notes["rule"] = r.options.text(info_, "rule");
-    e.notes["baseline"] = baseline_kind;
+    e.notes["baseline"] = r.options.text(info_, "baseline");
     e.forward_passes = stats.rows + 2 * N + forwards;
     e.backward_passes = stats.rows;
     return e;

@@ -1,0 +1,128 @@
+#include "attribution/chunked_pass.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/error.h"
+
+namespace gradlens {
+
+ChunkBudget::ChunkBudget(int64_t batch, int64_t max_bytes) : batch_(batch), max_bytes_(max_bytes) {
+  GL_CHECK(batch >= 1, "batch size must be at least 1");
+  GL_CHECK(max_bytes >= 0, "--max-memory must be non-negative");
+}
+
+int64_t ChunkBudget::next_rows() const { return max_bytes_ == 0 ? batch_ : rows_ == 0 ? 1 : rows_; }
+
+void ChunkBudget::ran(int64_t rows, size_t arena_floats) {
+  if (max_bytes_ == 0 || rows_ > 0) return;
+  GL_CHECK(rows == 1, "the memory probe must be one row, got ", rows);
+  const double row_bytes = double(arena_floats) * sizeof(float);
+  rows_ = std::clamp<int64_t>(int64_t(double(max_bytes_) / row_bytes), 1, batch_);
+}
+
+Tensor rows(const Tensor& X, int64_t begin, int64_t end) {
+  GL_CHECK(X.rank() >= 1 && begin >= 0 && end <= X.dim(0) && begin <= end, "rows [", begin, ", ",
+           end, ") of a tensor of shape ", X.shape().str());
+  Shape s = X.shape();
+  const int64_t per = s[0] ? X.numel() / s[0] : 0;
+  s[0] = end - begin;
+  return Tensor::view(s, const_cast<float*>(X.data()) + begin * per);
+}
+
+void place_rows(Tensor& all, const Tensor& chunk, int64_t M, int64_t offset) {
+  if (all.empty()) {
+    Shape s = chunk.shape();
+    s[0] = M;
+    all = Tensor(s);
+  }
+  const int64_t per = chunk.dim(0) ? chunk.numel() / chunk.dim(0) : 0;
+  GL_CHECK(per * M == all.numel(), "captured tensor changed shape between chunks: ",
+           chunk.shape().str(), " vs ", all.shape().str());
+  std::memcpy(all.data() + offset * per, chunk.data(), sizeof(float) * size_t(chunk.numel()));
+}
+
+void ChunkStats::add(const ChunkStats& other) {
+  rows += other.rows;
+  chunk_rows = std::max(chunk_rows, other.chunk_rows);
+  chunks += other.chunks;
+  arena_floats = std::max(arena_floats, other.arena_floats);
+}
+
+Tensor Chunk::input_gradient() const {
+  const Tensor& g = tape->grad_view(input);
+  return g.empty() ? Tensor(input.shape()) : g;
+}
+
+namespace {
+int64_t checked_class(const std::vector<int64_t>& classes, int64_t n, int64_t C, const char* what) {
+  GL_CHECK(n >= 0 && n < int64_t(classes.size()), "row of example ", n, " for ", classes.size(), " ", what, " classes");
+  const int64_t c = classes[size_t(n)];
+  GL_CHECK(c >= 0 && c < C, what, " class ", c, " is out of range for ", C, " classes");
+  return c;
+}
+}  // namespace
+
+SeedWriter class_seed(const std::vector<int64_t>& targets, const std::vector<int64_t>& contrast,
+                      int64_t rows_per_example) {
+  return [&targets, &contrast, rows_per_example](int64_t m, const float*, int64_t C, float* seed) {
+    const int64_t n = m / rows_per_example;
+    seed[checked_class(targets, n, C, "target")] += 1.f;
+    if (!contrast.empty()) seed[checked_class(contrast, n, C, "contrast")] -= 1.f;
+  };
+}
+
+double class_score(const float* scores, int64_t C, const std::vector<int64_t>& targets,
+                   const std::vector<int64_t>& contrast, int64_t n) {
+  double v = scores[checked_class(targets, n, C, "target")];
+  if (!contrast.empty()) v -= scores[checked_class(contrast, n, C, "contrast")];
+  return v;
+}
+
+ChunkStats run_chunks(const Function& f, int64_t M, ChunkBudget& budget, const ChunkRows& source,
+                      const std::vector<SeedWriter>& seeds, const ChunkTaps& taps, const ChunkVisit& visit) {
+  const bool backward = !seeds.empty();
+  Tape tape;
+  LayerTap layer_tap(taps.layers, backward && taps.layer_gradients);
+  BiasTap bias_tap;
+  if (!taps.layers.empty()) tape.observe(&layer_tap);
+  if (taps.bias_maps && backward) tape.observe(&bias_tap);
+  for (Observer* o : taps.observers) tape.observe(o);
+  ChunkStats stats;
+  Chunk c;
+  c.tape = &tape;
+  c.layers = &layer_tap;
+  c.biases = &bias_tap;
+  for (int64_t begin = 0; begin < M;) {
+    const int64_t k = std::min(budget.next_rows(), M - begin);
+    tape.reset();
+    layer_tap.clear();
+    bias_tap.clear();
+    const Tensor X = source(begin, k);
+    GL_CHECK(X.rank() >= 1 && X.dim(0) == k, "chunk of ", k, " rows given as a tensor of shape ", X.shape().str());
+    c.begin = begin;
+    c.rows = k;
+    c.input = tape.input(X, backward && taps.input_gradient, "input");
+    c.scores = f.scores_and(tape, c.input, taps.layers).front();
+    GL_CHECK(c.scores.shape().rank() == 2 && c.scores.shape()[0] == k,
+             "the function's scores must be [rows, classes], got ", c.scores.shape().str());
+    const int64_t C = c.classes();
+    if (!backward) visit(c, -1);
+    for (size_t s = 0; s < seeds.size(); ++s) {
+      Tensor seed(c.scores.shape());
+      for (int64_t r = 0; r < k; ++r) seeds[s](begin + r, c.score_row(r), C, seed.data() + r * C);
+      bias_tap.clear();
+      tape.backward(c.scores, seed, taps.rules);
+      visit(c, int(s));
+    }
+    budget.ran(k, tape.arena().capacity_floats());
+    stats.arena_floats = std::max(stats.arena_floats, tape.arena().capacity_floats());
+    stats.chunk_rows = std::max(stats.chunk_rows, k);
+    ++stats.chunks;
+    begin += k;
+  }
+  stats.rows = M;
+  return stats;
+}
+
+}  // namespace gradlens

@@ -1,0 +1,93 @@
+// The one chunked pass every method is built on. M rows run through the function in chunks whose
+// sizes a ChunkBudget sets; a chunk is ONE forward and then one backward per seed writer (none: a
+// forward-only pass), and after the forward (or after each backward) a visitor reads the chunk:
+// its scores, ∂(seed · scores)/∂input, the tapped layers, the bias maps, or the tape itself
+// (Integrated Hessians runs its Hessian-vector products there). Rows are visited in order, so any
+// sum a method takes over them runs in the same order whatever the chunk size.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "attribution/function.h"
+#include "engine/taps.h"
+
+namespace gradlens {
+
+// --max-memory: the rows of each chunk of a method's passes. Without a budget (max_bytes = 0)
+// every chunk has `batch` rows; with one, the first chunk the method runs is one row, whose tape
+// arena sets the rows of every later chunk of every later pass of the method:
+// ⌊max_bytes / that arena's bytes⌋, at least 1, at most `batch`. (The arena never starts below
+// 4 MiB, so for small models the probe overestimates and the bound is conservative.)
+class ChunkBudget {
+ public:
+  ChunkBudget(int64_t batch, int64_t max_bytes);
+  int64_t next_rows() const;                    // rows for the next chunk
+  void ran(int64_t rows, size_t arena_floats);  // after each chunk
+  int64_t chunk_rows() const { return max_bytes_ > 0 && rows_ > 0 ? rows_ : batch_; }
+
+ private:
+  int64_t batch_, max_bytes_;
+  int64_t rows_ = 0;  // 0 until the one-row probe has run
+};
+
+struct ChunkStats {
+  int64_t rows = 0;         // rows run
+  int64_t chunk_rows = 0;   // the largest chunk
+  int64_t chunks = 0;
+  size_t arena_floats = 0;  // the largest tape arena of any chunk
+  void add(const ChunkStats& other);  // another pass of the same method
+};
+
+// What the tape records besides the scores. The input's gradient is kept only when the pass has
+// seeds; a layer's gradient only with layer_gradients (else its activation alone: no gradient is
+// asked of the tape for it).
+struct ChunkTaps {
+  GradRules rules;
+  bool input_gradient = true;
+  std::vector<std::string> layers;
+  bool layer_gradients = true;
+  bool bias_maps = false;
+  std::vector<Observer*> observers;  // further observers (Ablation-CAM's intervention)
+};
+
+// A chunk as its visitor sees it: rows [begin, begin + rows) of the pass.
+struct Chunk {
+  int64_t begin = 0, rows = 0;
+  Tape* tape = nullptr;
+  Var input, scores;  // scores [rows, C]
+  const LayerTap* layers = nullptr;
+  const BiasTap* biases = nullptr;
+  int64_t classes() const { return scores.shape()[1]; }
+  const float* score_row(int64_t r) const { return scores.value().data() + r * classes(); }
+  // ∂(seed · scores)/∂input after the current backward, [rows, ...] (a view; zeros when none).
+  Tensor input_gradient() const;
+};
+
+// Rows [begin, begin + rows) of the pass's inputs as a tensor [rows, ...] (a view is fine).
+using ChunkRows = std::function<Tensor(int64_t begin, int64_t rows)>;
+// seed(m, scores_row, C, seed_row): the seed of pass row m (seed_row is zeroed beforehand).
+using SeedWriter = std::function<void(int64_t m, const float* scores, int64_t C, float* seed)>;
+// visit(chunk, s): after the backward of seeds[s], or with s = -1 after the forward of a pass
+// without seeds.
+using ChunkVisit = std::function<void(const Chunk& chunk, int s)>;
+
+ChunkStats run_chunks(const Function& f, int64_t M, ChunkBudget& budget, const ChunkRows& rows,
+                      const std::vector<SeedWriter>& seeds, const ChunkTaps& taps, const ChunkVisit& visit);
+
+// The seed of the explained score y_target (− y_contrast): pass row m belongs to example
+// m / rows_per_example. Classes out of range are an Error. Keeps references to both vectors.
+SeedWriter class_seed(const std::vector<int64_t>& targets, const std::vector<int64_t>& contrast,
+                      int64_t rows_per_example = 1);
+// y_target (− y_contrast) of example n from a row of C scores; classes out of range are an Error.
+double class_score(const float* scores, int64_t C, const std::vector<int64_t>& targets,
+                   const std::vector<int64_t>& contrast, int64_t n);
+
+// Rows [begin, end) of X as a view (no copy).
+Tensor rows(const Tensor& X, int64_t begin, int64_t end);
+
+// Copies `chunk` ([k, ...]) into rows [offset, offset + k) of `all`, allocating `all` as
+// [M, ...] on first use.
+void place_rows(Tensor& all, const Tensor& chunk, int64_t M, int64_t offset);
+
+}  // namespace gradlens
