@@ -13,7 +13,7 @@ class Complexity : public Metric {
  public:
   const MetricInfo& info() const override {
     static const MetricInfo i = {"complexity", "complexity", "Bhatt et al. 2020",
-                                 "−Σ_i P_i ln P_i, P_i = |a_i| / Σ|a|", "0", false, false, false, {}};
+                                 "−Σ_i P_i ln P_i, P_i = |a_i| / Σ|a|", "0", false, false, false, {}, {}};
     return i;
   }
   MetricResult evaluate(const MetricInput& in) const override {

@@ -12,7 +12,7 @@ class EnergyPointingGame : public Metric {
  public:
   const MetricInfo& info() const override {
     static const MetricInfo i = {"energy-pointing-game", "localisation", "Wang et al. 2020",
-                                 "Σ_region m⁺ / Σ m⁺, m = Σ_c a_c", "0", true, true, false, {}};
+                                 "Σ_region m⁺ / Σ m⁺, m = Σ_c a_c", "0", true, true, false, {}, {}};
     return i;
   }
   MetricResult evaluate(const MetricInput& in) const override {

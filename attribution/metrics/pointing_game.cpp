@@ -15,7 +15,7 @@ class PointingGame : public Metric {
     static const MetricInfo i = {
         "pointing-game", "localisation", "Zhang et al. 2018",
         "hit = ∃ q ∈ region: |q − argmax Σ_c a_c| ≤ r; accuracy = hits / N", "0", true, true, false,
-        {{"tolerance", "15", "hit radius r in pixels around the maximum (TorchRay: 15)"}}};
+        {{"tolerance", "15", "hit radius r in pixels around the maximum (TorchRay: 15)"}}, {}};
     return i;
   }
   MetricResult evaluate(const MetricInput& in) const override {

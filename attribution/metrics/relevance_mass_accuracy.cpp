@@ -11,7 +11,7 @@ class RelevanceMassAccuracy : public Metric {
   const MetricInfo& info() const override {
     static const MetricInfo i = {
         "relevance-mass-accuracy", "localisation", "Arras et al. 2022", "Σ_{p ∈ GT} R(p) / Σ_p R(p)", "0", true,
-        true, false, {{"pooling", "sum-pos", "channel pooling: sum-pos, sum-abs or max-norm (Arras et al.)"}}};
+        true, false, {{"pooling", "sum-pos", "channel pooling: sum-pos, sum-abs or max-norm (Arras et al.)"}}, {}};
     return i;
   }
   MetricResult evaluate(const MetricInput& in) const override {

@@ -14,7 +14,7 @@ class RelevanceRankAccuracy : public Metric {
   const MetricInfo& info() const override {
     static const MetricInfo i = {
         "relevance-rank-accuracy", "localisation", "Arras et al. 2022", "|top_K(R) ∩ GT| / K, K = |GT|", "0",
-        true, true, false, {{"pooling", "sum-pos", "channel pooling: sum-pos, sum-abs or max-norm (Arras et al.)"}}};
+        true, true, false, {{"pooling", "sum-pos", "channel pooling: sum-pos, sum-abs or max-norm (Arras et al.)"}}, {}};
     return i;
   }
   MetricResult evaluate(const MetricInput& in) const override {

@@ -14,7 +14,7 @@ class Sparseness : public Metric {
  public:
   const MetricInfo& info() const override {
     static const MetricInfo i = {"sparseness", "complexity", "Chalasani et al. 2020",
-                                 "Gini(|a|) = Σ_k (2k − d − 1)|a|_(k) / (d Σ|a|)", "0", true, false, false, {}};
+                                 "Gini(|a|) = Σ_k (2k − d − 1)|a|_(k) / (d Σ|a|)", "0", true, false, false, {}, {}};
     return i;
   }
   MetricResult evaluate(const MetricInput& in) const override {

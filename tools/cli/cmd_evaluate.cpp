@@ -522,7 +522,8 @@ int run_evaluate(const std::vector<std::string>& argv) {
   }();
   for (const char* k : {"attributions", "masks", "boxes", "labels", "shard"})
     if (args.has(k)) run.parameters[k] = args.get(k);
-  for (const std::string& p : declared) run.parameters[p] = args.get(p);
+  for (const std::string& p : declared)
+    if (args.has(p)) run.parameters[p] = args.get(p);  // else each metric its own default
 
   const Tensor xs = take_rows(x, keep);
   const Tensor scores = evaluate_scores(logits, xs, batch);
