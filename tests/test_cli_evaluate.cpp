@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "attribution/metrics/metric.h"
+#include "io/image.h"
 #include "io/npy.h"
 #include "scratch_dir.h"
 #include "support.h"
@@ -117,6 +118,20 @@ TEST_CASE("evaluate --attributions: the files score as the library scores them")
       CHECK(contains(csv, line));
     }
   }
+}
+
+TEST_CASE("evaluate writes one curve chart per curve metric, nothing for the others") {
+  if (!have_cli()) return;
+  ScratchDir s;
+  const Run r = evaluate(s, {(kSmall / "model.onnx").string(), (kSmall / "input.npy").string(), "--methods",
+                             "gradient,saliency", "--metrics", "deletion,insertion,sparseness", "--steps", "4",
+                             "--out", s / "out"});
+  REQUIRE(r.exit_code == 0);
+  for (const char* name : {"deletion_curves.png", "insertion_curves.png"}) {
+    const Tensor png = read_image((s.path() / "out" / name).string());
+    CHECK(png.shape() == Shape{3, 400, 640});
+  }
+  CHECK(!fs::exists(s.path() / "out" / "sparseness_curves.png"));
 }
 
 TEST_CASE("evaluate --shard K/N merged with --merge equals one run") {

@@ -22,9 +22,11 @@
 #include "engine/error.h"
 #include "engine/resample.h"
 #include "io/atomic_file.h"
+#include "io/image.h"
 #include "io/npy.h"
 #include "tools/cli/args.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/curve_plot.h"
 #include "tools/cli/images.h"
 #include "tools/cli/inputs.h"
 #include "tools/cli/json.h"
@@ -339,6 +341,25 @@ void write_outputs(const Run& run, const std::optional<std::string>& out, bool j
     write_file_atomically(*out + "/summary.csv", summary_csv(run));
     write_file_atomically(*out + "/parameters.tsv", parameters_text(run));
     write_file_atomically(*out + "/results.json", results);
+    // One chart per metric with curves: each method's mean curve over the examples.
+    for (const std::string& name : run.metrics) {
+      std::vector<Series> series;
+      std::vector<double> x;
+      for (const Cell& c : run.cells) {
+        if (c.metric != name || c.curves.empty()) continue;
+        x = c.curve_x;
+        Series s{c.method, std::vector<double>(c.curve_x.size(), 0.0)};
+        for (const auto& curve : c.curves)
+          for (size_t k = 0; k < curve.size(); ++k) s.y[k] += curve[k] / double(c.curves.size());
+        series.push_back(s);
+      }
+      if (series.empty()) continue;
+      const bool patches = name == "aopc";
+      write_png(*out + "/" + name + "_curves.png",
+                plot_curves(name + " (mean over " + std::to_string(run.examples.size()) + " examples)",
+                            patches ? "patches removed" : "fraction of pixels", "score of the target class", x,
+                            series));
+    }
   }
   if (json)
     std::printf("%s", results.c_str());
