@@ -19,6 +19,7 @@ int run_info(const std::vector<std::string>& args);
 int run_explain(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_compare(const std::vector<std::string>& args);
+int run_evaluate(const std::vector<std::string>& args);
 int run_rules(const std::vector<std::string>& args);
 
 }  // namespace gradlens::cli

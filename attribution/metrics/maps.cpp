@@ -1,0 +1,79 @@
+#include "attribution/metrics/maps.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "engine/error.h"
+
+namespace gradlens {
+
+Grid image_grid(const MetricInput& in) {
+  const Shape& s = in.input.shape();
+  if (s.rank() == 4) return {s[2], s[3]};
+  return {1, in.input.numel() / s[0]};
+}
+
+std::vector<double> pixel_map(const MetricInput& in, int64_t n) {
+  const Grid g = image_grid(in);
+  const int64_t per = in.attribution.numel() / in.attribution.dim(0);
+  const int64_t channels = per / g.size();
+  const float* a = in.attribution.data() + n * per;
+  std::vector<double> out(size_t(g.size()), 0.0);
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t i = 0; i < g.size(); ++i) out[size_t(i)] += a[c * g.size() + i];
+  return out;
+}
+
+std::vector<double> feature_values(const Tensor& attribution, int64_t n) {
+  const int64_t per = attribution.numel() / attribution.dim(0);
+  const float* a = attribution.data() + n * per;
+  return std::vector<double>(a, a + per);
+}
+
+std::vector<uint8_t> region(const MetricInput& in, int64_t n) {
+  const Grid g = image_grid(in);
+  std::vector<uint8_t> r(size_t(g.size()), 0);
+  if (!in.masks.empty()) {
+    for (int64_t i = 0; i < g.size(); ++i) r[size_t(i)] = in.masks[n * g.size() + i] != 0.0f;
+    return r;
+  }
+  const Box& b = in.boxes[size_t(n)];
+  for (int64_t y = b.y0; y < b.y1; ++y)
+    for (int64_t x = b.x0; x < b.x1; ++x) r[size_t(y * g.width + x)] = 1;
+  return r;
+}
+
+Box region_box(const MetricInput& in, int64_t n) {
+  if (!in.boxes.empty()) return in.boxes[size_t(n)];
+  const Grid g = image_grid(in);
+  Box b{g.width, g.height, 0, 0};
+  for (int64_t y = 0; y < g.height; ++y)
+    for (int64_t x = 0; x < g.width; ++x)
+      if (in.masks[n * g.size() + y * g.width + x] != 0.0f) {
+        b.x0 = std::min(b.x0, x), b.y0 = std::min(b.y0, y);
+        b.x1 = std::max(b.x1, x + 1), b.y1 = std::max(b.y1, y + 1);
+      }
+  return b;
+}
+
+}  // namespace gradlens
+
+namespace gradlens {
+std::vector<double> pooled_map(const MetricInput& in, int64_t n, const std::string& pooling,
+                               const std::string& metric) {
+  if (pooling == "sum-pos" || pooling == "sum-abs") {
+    std::vector<double> m = pixel_map(in, n);
+    for (double& v : m) v = pooling == "sum-pos" ? std::max(v, 0.0) : std::fabs(v);
+    return m;
+  }
+  GL_CHECK(pooling == "max-norm", metric, ": --pooling must be sum-pos, sum-abs or max-norm, got '", pooling, "'");
+  const Grid g = image_grid(in);
+  const int64_t per = in.attribution.numel() / in.attribution.dim(0);
+  const float* a = in.attribution.data() + n * per;
+  std::vector<double> m(size_t(g.size()), 0.0);
+  for (int64_t c = 0; c < per / g.size(); ++c)
+    for (int64_t i = 0; i < g.size(); ++i) m[size_t(i)] = std::max(m[size_t(i)], std::fabs(double(a[c * g.size() + i])));
+  return m;
+}
+}  // namespace gradlens

@@ -1,0 +1,195 @@
+// `gradlens evaluate` on the real binary: --list names every registered metric; maps given as
+// .npy score exactly as the library scores them; --shard K/N runs merged with --merge give the
+// single run's files byte for byte; bad input (mask or box of the wrong size or count, an empty
+// mask, a box outside the image, a region metric without a region, a map of the wrong shape, an
+// unknown metric) exits 2 with one stderr line naming the file, flag or metric, writing nothing.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "attribution/metrics/metric.h"
+#include "io/image.h"
+#include "io/npy.h"
+#include "scratch_dir.h"
+#include "support.h"
+
+using namespace gradlens;
+using namespace gradlens::test;
+namespace fs = std::filesystem;
+
+namespace {
+#ifdef GRADLENS_CLI
+const char* const kCli = GRADLENS_CLI;
+#else
+const char* const kCli = "";
+#endif
+
+bool have_cli() {
+  if (*kCli && fs::is_regular_file(kCli)) return true;
+  MESSAGE("SKIPPED: the gradlens CLI binary is not built");
+  return false;
+}
+
+const fs::path kSmall = fs::path(GRADLENS_TEST_DATA) / "fixtures" / "small_cnn";
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+struct Run {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+Run evaluate(const ScratchDir& scratch, const std::vector<std::string>& args) {
+  std::string cmd = std::string("'") + kCli + "' evaluate";
+  for (const std::string& a : args) cmd += " '" + a + "'";
+  cmd += " >'" + (scratch / "stdout.txt") + "' 2>'" + (scratch / "stderr.txt") + "' </dev/null";
+  const int status = std::system(cmd.c_str());
+  Run r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_text(scratch / "stdout.txt");
+  r.err = read_text(scratch / "stderr.txt");
+  return r;
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+void check_rejected(const Run& r, const std::string& names, const fs::path& out) {
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(contains(r.err, names));
+  CHECK(!fs::exists(out));
+}
+
+// small_cnn's inputs are [2, 3, 32, 32]: a mask and a box per example.
+void write_regions(const ScratchDir& s) {
+  Tensor m(Shape{2, 32, 32});
+  for (int n = 0; n < 2; ++n)
+    for (int y = 4; y < 20; ++y)
+      for (int x = 8 + 4 * n; x < 24; ++x) m[(n * 32 + y) * 32 + x] = 1;
+  write_npy(s / "masks.npy", m);
+  write_file(s / "boxes.txt", "8 4 24 20\n12 4 24 20\n");
+}
+}  // namespace
+
+TEST_CASE("evaluate --list shows every registered metric") {
+  if (!have_cli()) return;
+  ScratchDir s;
+  const Run r = evaluate(s, {"--list"});
+  CHECK(r.exit_code == 0);
+  for (const Metric* m : metrics()) {
+    CHECK(contains(r.out, m->info().name));
+    CHECK(contains(r.out, m->info().paper));
+  }
+}
+
+TEST_CASE("evaluate --attributions: the files score as the library scores them") {
+  if (!have_cli()) return;
+  ScratchDir s;
+  write_regions(s);
+  const Tensor a = random_tensor(Shape{2, 3, 32, 32}, 7);
+  write_npy(s / "mine.npy", a);
+  const Run r = evaluate(s, {(kSmall / "model.onnx").string(), (kSmall / "input.npy").string(), "--attributions",
+                             s / "mine.npy", "--metrics", "energy-pointing-game,sparseness", "--masks",
+                             s / "masks.npy", "--out", s / "out"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.out, "mine"));
+  MetricInput in;
+  in.input = read_npy((kSmall / "input.npy").string());
+  in.attribution = a;
+  in.targets = {0, 0};
+  in.masks = read_npy(s / "masks.npy");
+  const std::string csv = read_text(s.path() / "out" / "per_example.csv");
+  for (const char* name : {"energy-pointing-game", "sparseness"}) {
+    const MetricResult want = metric(name).evaluate(in);
+    for (int n = 0; n < 2; ++n) {
+      char line[64];
+      std::snprintf(line, sizeof line, "%.17g\n", want.values[size_t(n)]);
+      CHECK(contains(csv, std::string("mine,") + name + ",value," + std::to_string(n) + ","));
+      CHECK(contains(csv, line));
+    }
+  }
+}
+
+TEST_CASE("evaluate writes one curve chart per curve metric, nothing for the others") {
+  if (!have_cli()) return;
+  ScratchDir s;
+  const Run r = evaluate(s, {(kSmall / "model.onnx").string(), (kSmall / "input.npy").string(), "--methods",
+                             "gradient,saliency", "--metrics", "deletion,insertion,sparseness", "--steps", "4",
+                             "--out", s / "out"});
+  REQUIRE(r.exit_code == 0);
+  for (const char* name : {"deletion_curves.png", "insertion_curves.png"}) {
+    const Tensor png = read_image((s.path() / "out" / name).string());
+    CHECK(png.shape() == Shape{3, 400, 640});
+  }
+  CHECK(!fs::exists(s.path() / "out" / "sparseness_curves.png"));
+}
+
+TEST_CASE("evaluate --shard K/N merged with --merge equals one run") {
+  if (!have_cli()) return;
+  ScratchDir s;
+  write_regions(s);
+  const std::vector<std::string> common = {(kSmall / "model.onnx").string(), (kSmall / "input.npy").string(),
+                                           "--methods", "gradient,grad-cam", "--metrics",
+                                           "pointing-game,wsl-iou,complexity", "--boxes", s / "boxes.txt",
+                                           "--batch", "1", "--tolerance", "3"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  REQUIRE(evaluate(s, with({"--out", s / "one"})).exit_code == 0);
+  REQUIRE(evaluate(s, with({"--shard", "0/2", "--out", s / "a"})).exit_code == 0);
+  REQUIRE(evaluate(s, with({"--shard", "1/2", "--out", s / "b"})).exit_code == 0);
+  REQUIRE(evaluate(s, {"--merge", s / "b", s / "a", "--out", s / "merged"}).exit_code == 0);
+  for (const char* file : {"results.json", "summary.csv", "per_example.csv"})
+    CHECK(read_text(s.path() / "one" / file) == read_text(s.path() / "merged" / file));
+  CHECK(read_text(s.path() / "a" / "summary.csv") != read_text(s.path() / "one" / "summary.csv"));
+}
+
+TEST_CASE("evaluate: bad input is one line naming the file, flag or metric; nothing written") {
+  if (!have_cli()) return;
+  ScratchDir s;
+  write_regions(s);
+  const std::string model = (kSmall / "model.onnx").string(), input = (kSmall / "input.npy").string();
+  const fs::path out = s.path() / "out";
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {model, input};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back("--out");
+    args.push_back(out.string());
+    return evaluate(s, args);
+  };
+  write_npy(s / "small_mask.npy", Tensor(Shape{2, 16, 32}, 1.f));
+  check_rejected(run({"--methods", "gradient", "--metrics", "pointing-game", "--masks", s / "small_mask.npy"}),
+                 "small_mask.npy", out);
+  write_npy(s / "three_masks.npy", Tensor(Shape{3, 32, 32}, 1.f));
+  check_rejected(run({"--methods", "gradient", "--metrics", "pointing-game", "--masks", s / "three_masks.npy"}),
+                 "three_masks.npy", out);
+  Tensor empty(Shape{2, 32, 32}, 1.f);
+  for (int i = 0; i < 32 * 32; ++i) empty[32 * 32 + i] = 0;
+  write_npy(s / "empty_mask.npy", empty);
+  const Run r = run({"--methods", "gradient", "--metrics", "pointing-game", "--masks", s / "empty_mask.npy"});
+  check_rejected(r, "empty_mask.npy", out);
+  CHECK(contains(r.err, "example 1 is empty"));
+  write_file(s / "outside.txt", "8 4 24 20\n12 4 33 20\n");
+  check_rejected(run({"--methods", "gradient", "--metrics", "wsl-iou", "--boxes", s / "outside.txt"}),
+                 "outside.txt:2", out);
+  write_file(s / "one_box.txt", "8 4 24 20\n");
+  check_rejected(run({"--methods", "gradient", "--metrics", "wsl-iou", "--boxes", s / "one_box.txt"}),
+                 "one_box.txt", out);
+  check_rejected(run({"--methods", "gradient", "--metrics", "energy-pointing-game"}), "energy-pointing-game", out);
+  write_npy(s / "wrong.npy", Tensor(Shape{2, 3, 32, 31}));
+  check_rejected(run({"--attributions", s / "wrong.npy", "--metrics", "sparseness"}), "wrong.npy", out);
+  check_rejected(run({"--methods", "gradient", "--metrics", "sparseness,made-up"}), "made-up", out);
+  check_rejected(run({"--methods", "gradient", "--metrics", "sparseness", "--tolerance", "4"}), "--tolerance", out);
+}

@@ -1,0 +1,607 @@
+// gradlens evaluate MODEL.onnx INPUT.npy (--methods a,b | --attributions A.npy,B.npy) --metrics m1,m2
+//   [--masks M.npy|DIR] [--boxes FILE] [--labels FILE.npy|K1,K2,..] [--target ...] [--out DIR] [--json]
+//   [--shard K/N]
+// gradlens evaluate --merge DIR... --out DIR [--json]
+// gradlens evaluate --list [--json]
+// Every metric runs through the library (attribution/metrics); this file only loads, checks and
+// writes. All checks happen before anything is written; every output file is written atomically.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "attribution/gradients.h"
+#include "attribution/method.h"
+#include "attribution/metrics/metric.h"
+#include "attribution/metrics/summary.h"
+#include "engine/error.h"
+#include "engine/resample.h"
+#include "io/atomic_file.h"
+#include "io/image.h"
+#include "io/npy.h"
+#include "tools/cli/args.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/curve_plot.h"
+#include "tools/cli/images.h"
+#include "tools/cli/inputs.h"
+#include "tools/cli/json.h"
+
+namespace gradlens::cli {
+
+namespace {
+namespace fs = std::filesystem;
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::vector<Flag> evaluate_flags() {
+  std::vector<Flag> flags = {
+      {"list", "", "list the metrics with group, paper, formula, cost and parameters", ""},
+      {"metrics", "m1,m2,..", "metrics to compute (gradlens evaluate --list)", ""},
+      {"methods", "a,b,..", "gradlens methods computing the maps (their default parameters)", ""},
+      {"attributions", "A.npy,B.npy,..", "maps made elsewhere, input-shaped or [N,1,H,W], one file per column", ""},
+      {"masks", "M.npy|DIR", "ground-truth masks [N,H,W], or a folder of [H,W] .npy files (sorted by name)", ""},
+      {"boxes", "FILE", "ground-truth boxes, one line 'x0 y0 x1 y1' per example (pixels, end exclusive)", ""},
+      {"labels", "FILE.npy|K1,K2,..", "true classes (wsl-iou's right-class rule, per-class means)", ""},
+      {"target", "auto|K|K1,K2,..", "class explained and scored: argmax, one for all, or one per example", "auto"},
+      {"score", "prob|logit|log-prob", "model score the metrics read (methods always explain the logit)", "prob"},
+      {"batch", "B", "rows per forward/backward", "32"},
+      {"seed", "S", "random seed of the metrics that sample", "0"},
+      {"shard", "K/N", "evaluate examples K, K+N, K+2N, ... (merge the shards with --merge)", ""},
+      {"merge", "", "combine the --out folders given as positional arguments into one result", ""},
+      {"out", "DIR", "write results.json, per_example.csv and summary.csv there", ""},
+      {"json", "", "print the results JSON on stdout instead of the table", ""},
+      {"quiet", "", "no progress bar", ""},
+  };
+  std::set<std::string> seen;
+  for (const Flag& f : flags) seen.insert(f.name);
+  for (const Metric* m : metrics())
+    for (const Parameter& p : m->info().parameters)
+      if (seen.insert(p.name).second) flags.push_back({p.name, "VALUE", m->info().name + ": " + p.help, p.fallback});
+  return flags;
+}
+
+int list_metrics(bool json) {
+  if (json) {
+    Json j;
+    j.begin_array();
+    for (const Metric* m : metrics()) {
+      const MetricInfo& i = m->info();
+      j.begin_object().key("name").value(i.name).key("group").value(i.group).key("paper").value(i.paper);
+      j.key("formula").value(i.formula).key("cost").value(i.cost).key("higher_is_better").value(i.higher_is_better);
+      j.key("needs_region").value(i.needs_region).key("needs_model").value(i.needs_model);
+      j.key("parameters").begin_array();
+      for (const Parameter& p : i.parameters)
+        j.begin_object().key("name").value(p.name).key("default").value(p.fallback).key("help").value(p.help).end_object();
+      j.end_array().end_object();
+    }
+    j.end_array();
+    std::printf("%s\n", j.str().c_str());
+    return 0;
+  }
+  std::printf("%-26s %-13s %-24s %-14s %s\n", "METRIC", "GROUP", "PAPER", "PASSES/EXAMPLE", "BETTER");
+  for (const Metric* m : metrics()) {
+    const MetricInfo& i = m->info();
+    std::printf("%-26s %-13s %-24s %-14s %s\n", i.name.c_str(), i.group.c_str(), i.paper.c_str(), i.cost.c_str(),
+                i.higher_is_better ? "higher" : "lower");
+    std::string params;
+    for (const Parameter& p : i.parameters) params += (params.empty() ? "--" : " --") + p.name + "=" + p.fallback;
+    std::printf("    %s\n    %s\n", i.formula.c_str(), params.empty() ? "(no parameters)" : params.c_str());
+  }
+  std::printf("\nPasses are forward passes of the model per example and map (0 = the map alone).\n");
+  return 0;
+}
+
+// [N, H, W] masks from one .npy, or from a folder of [H, W] .npy files sorted by name.
+Tensor load_masks(const std::string& path, int64_t N, int64_t H, int64_t W) {
+  Tensor masks;
+  std::vector<std::string> sources;
+  if (fs::is_directory(path)) {
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(path))
+      if (e.path().extension() == ".npy") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    GL_CHECK(int64_t(files.size()) == N, "--masks ", path, ": ", files.size(), " mask files for ", N, " examples");
+    masks = Tensor(Shape{N, H, W});
+    for (int64_t n = 0; n < N; ++n) {
+      const Tensor m = read_npy(files[size_t(n)]);
+      GL_CHECK(m.numel() == H * W && (m.rank() == 2 || (m.rank() == 3 && m.dim(0) == 1)), "--masks ",
+               files[size_t(n)], ": shape ", m.shape().str(), ", expected [", H, ", ", W, "]");
+      std::copy(m.data(), m.data() + H * W, masks.data() + n * H * W);
+      sources.push_back(files[size_t(n)]);
+    }
+  } else {
+    masks = read_npy(path);
+    GL_CHECK(masks.rank() == 3 && masks.dim(0) == N && masks.dim(1) == H && masks.dim(2) == W, "--masks ", path,
+             ": shape ", masks.shape().str(), ", expected [", N, ", ", H, ", ", W, "]");
+    sources.assign(size_t(N), path);
+  }
+  for (int64_t n = 0; n < N; ++n) {
+    bool any = false;
+    for (int64_t i = 0; i < H * W; ++i) {
+      const float v = masks[n * H * W + i];
+      GL_CHECK(v == 0.0f || v == 1.0f, "--masks ", sources[size_t(n)], ": example ", n, " holds ", v,
+               " (masks are 0/1)");
+      any = any || v != 0.0f;
+    }
+    GL_CHECK(any, "--masks ", sources[size_t(n)], ": the mask of example ", n, " is empty");
+  }
+  return masks;
+}
+
+std::vector<Box> load_boxes(const std::string& path, int64_t N, int64_t H, int64_t W) {
+  std::ifstream file(path);
+  GL_CHECK(file.good(), "--boxes ", path, ": cannot read the file");
+  std::vector<Box> boxes;
+  std::string line;
+  for (int64_t number = 1; std::getline(file, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#') continue;
+    std::istringstream ss(line);
+    Box b;
+    std::string rest;
+    GL_CHECK(ss >> b.x0 >> b.y0 >> b.x1 >> b.y1 && !(ss >> rest), "--boxes ", path, ":", number,
+             ": expected 'x0 y0 x1 y1'");
+    GL_CHECK(b.x0 >= 0 && b.y0 >= 0 && b.x1 <= W && b.y1 <= H && b.x0 < b.x1 && b.y0 < b.y1, "--boxes ", path, ":",
+             number, ": box is empty or outside the ", W, "x", H, " image");
+    boxes.push_back(b);
+  }
+  GL_CHECK(int64_t(boxes.size()) == N, "--boxes ", path, ": ", boxes.size(), " boxes for ", N, " examples");
+  return boxes;
+}
+
+std::vector<int64_t> load_labels(const std::string& text, int64_t N) {
+  std::vector<int64_t> labels;
+  if (ends_with(text, ".npy")) {
+    const Tensor t = read_npy(text);
+    for (int64_t i = 0; i < t.numel(); ++i) labels.push_back(int64_t(t[i]));
+  } else {
+    for (const std::string& s : split(text)) {
+      char* end = nullptr;
+      const long long v = std::strtoll(s.c_str(), &end, 10);
+      GL_CHECK(end && *end == '\0', "--labels: '", s, "' is not a class index");
+      labels.push_back(v);
+    }
+  }
+  GL_CHECK(int64_t(labels.size()) == N, "--labels ", text, ": ", labels.size(), " labels for ", N, " examples");
+  return labels;
+}
+
+// Rows `keep` of t (axis 0).
+Tensor take_rows(const Tensor& t, const std::vector<int64_t>& keep) {
+  if (t.empty()) return t;
+  Shape s = t.shape();
+  const int64_t per = t.numel() / s[0];
+  s[0] = int64_t(keep.size());
+  Tensor out(s);
+  for (size_t i = 0; i < keep.size(); ++i)
+    std::copy(t.data() + keep[i] * per, t.data() + (keep[i] + 1) * per, out.data() + int64_t(i) * per);
+  return out;
+}
+template <class T>
+std::vector<T> take(const std::vector<T>& v, const std::vector<int64_t>& keep) {
+  if (v.empty()) return v;
+  std::vector<T> out;
+  for (int64_t k : keep) out.push_back(v[size_t(k)]);
+  return out;
+}
+
+// One (method, metric) cell: the per-example values of the examples evaluated.
+struct Cell {
+  std::string method, metric;
+  std::vector<double> values;
+  std::map<std::string, std::vector<double>> per_example;
+  std::vector<double> curve_x;
+  std::vector<std::vector<double>> curves;
+};
+
+// Everything a run produces; a merge rebuilds it from the shards' per-example rows.
+struct Run {
+  std::map<std::string, std::string> parameters;  // flag → value (what was run)
+  std::vector<std::string> methods, metrics;
+  std::vector<int64_t> examples, targets, classes;  // global example index, explained class, class for per-class
+  std::vector<Cell> cells;
+};
+
+std::string number_text(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);  // round-trips, so a merge is exact
+  return buf;
+}
+
+// per_example.csv: method,metric,quantity,example,target,class,value — everything a merge needs.
+std::string per_example_csv(const Run& run) {
+  std::string s = "method,metric,quantity,example,target,class,value\n";
+  for (const Cell& c : run.cells) {
+    auto rows = [&](const std::string& q, const std::vector<double>& v) {
+      for (size_t i = 0; i < v.size(); ++i)
+        s += c.method + "," + c.metric + "," + q + "," + std::to_string(run.examples[i]) + "," +
+             std::to_string(run.targets[i]) + "," + std::to_string(run.classes[i]) + "," + number_text(v[i]) + "\n";
+    };
+    rows("value", c.values);
+    for (const auto& [k, v] : c.per_example) rows(k, v);
+    for (size_t p = 0; p < c.curve_x.size(); ++p) {
+      std::vector<double> column;
+      for (const auto& curve : c.curves) column.push_back(curve[p]);
+      rows("curve@" + number_text(c.curve_x[p]), column);
+    }
+  }
+  return s;
+}
+
+std::string parameters_text(const Run& run) {
+  std::string s;
+  for (const auto& [k, v] : run.parameters) s += k + "\t" + v + "\n";
+  return s;
+}
+
+std::vector<std::pair<std::string, Summary>> summaries(const Cell& c) {
+  std::vector<std::pair<std::string, Summary>> out = {{c.metric, summarize(c.values)}};
+  for (const std::string& k : metric(c.metric).info().summarised)
+    if (c.per_example.count(k)) out.push_back({c.metric + "." + k, summarize(c.per_example.at(k))});
+  return out;
+}
+
+std::string summary_csv(const Run& run) {
+  std::string s = "method,metric,mean,ci95_low,ci95_high,count\n";
+  for (const Cell& c : run.cells)
+    for (const auto& [name, sm] : summaries(c))
+      s += c.method + "," + name + "," + number_text(sm.mean) + "," + number_text(sm.ci_low) + "," +
+           number_text(sm.ci_high) + "," + std::to_string(sm.count) + "\n";
+  return s;
+}
+
+std::string results_json(const Run& run) {
+  Json j;
+  j.begin_object().key("parameters").begin_object();
+  for (const auto& [k, v] : run.parameters) j.key(k).value(v);
+  j.end_object();
+  j.key("methods").array(run.methods);
+  j.key("metrics").begin_array();
+  for (const std::string& name : run.metrics) {
+    const MetricInfo& i = metric(name).info();
+    j.begin_object().key("name").value(i.name).key("paper").value(i.paper).key("formula").value(i.formula);
+    j.key("cost").value(i.cost).key("higher_is_better").value(i.higher_is_better).key("parameters").begin_object();
+    for (const Parameter& p : i.parameters)
+      j.key(p.name).value(run.parameters.count(p.name) ? run.parameters.at(p.name) : p.fallback);
+    j.end_object().end_object();
+  }
+  j.end_array();
+  j.key("examples").array(run.examples).key("targets").array(run.targets).key("classes").array(run.classes);
+  j.key("results").begin_array();
+  for (const Cell& c : run.cells) {
+    j.begin_object().key("method").value(c.method).key("metric").value(c.metric);
+    for (const auto& [name, sm] : summaries(c)) {
+      const std::string suffix = name.size() > c.metric.size() ? name.substr(c.metric.size()) : "";
+      j.key("mean" + suffix).value(sm.mean).key("ci95" + suffix).array(std::vector<double>{sm.ci_low, sm.ci_high});
+    }
+    j.key("count").value(int64_t(c.values.size()));
+    j.key("values").array(c.values);
+    j.key("per_example").begin_object();
+    for (const auto& [k, v] : c.per_example) j.key(k).array(v);
+    j.end_object();
+    std::map<int64_t, std::vector<double>> by_class;
+    for (size_t i = 0; i < c.values.size(); ++i) by_class[run.classes[i]].push_back(c.values[i]);
+    j.key("per_class").begin_object();
+    for (const auto& [k, v] : by_class) j.key(std::to_string(k)).value(summarize(v).mean);
+    j.end_object();
+    if (!c.curve_x.empty()) {
+      j.key("curve_x").array(c.curve_x).key("curves").begin_array();
+      for (const auto& curve : c.curves) j.array(curve);
+      j.end_array();
+    }
+    j.end_object();
+  }
+  j.end_array().end_object();
+  return j.str() + "\n";
+}
+
+void print_table(const Run& run) {
+  std::vector<std::string> columns;
+  for (const Cell& c : run.cells)
+    for (const auto& [name, sm] : summaries(c))
+      if (std::find(columns.begin(), columns.end(), name) == columns.end()) columns.push_back(name);
+  std::printf("%-22s", "METHOD");
+  for (const std::string& c : columns) std::printf("  %-28s", c.c_str());
+  std::printf("\n");
+  for (const std::string& m : run.methods) {
+    std::printf("%-22s", m.c_str());
+    for (const std::string& col : columns) {
+      std::string text = "-";
+      for (const Cell& c : run.cells)
+        if (c.method == m)
+          for (const auto& [name, sm] : summaries(c))
+            if (name == col) {
+              char buf[96];
+              std::snprintf(buf, sizeof buf, "%.4f [%.4f, %.4f]", sm.mean, sm.ci_low, sm.ci_high);
+              text = buf;
+            }
+      std::printf("  %-28s", text.c_str());
+    }
+    std::printf("\n");
+  }
+  std::printf("(mean [95%% CI] over %zu examples)\n", run.examples.size());
+}
+
+void write_outputs(const Run& run, const std::optional<std::string>& out, bool json) {
+  const std::string results = results_json(run);
+  if (out) {
+    fs::create_directories(*out);
+    write_file_atomically(*out + "/per_example.csv", per_example_csv(run));
+    write_file_atomically(*out + "/summary.csv", summary_csv(run));
+    write_file_atomically(*out + "/parameters.tsv", parameters_text(run));
+    write_file_atomically(*out + "/results.json", results);
+    // One chart per metric with curves: each method's mean curve over the examples.
+    for (const std::string& name : run.metrics) {
+      std::vector<Series> series;
+      std::vector<double> x;
+      for (const Cell& c : run.cells) {
+        if (c.metric != name || c.curves.empty()) continue;
+        x = c.curve_x;
+        Series s{c.method, std::vector<double>(c.curve_x.size(), 0.0)};
+        for (const auto& curve : c.curves)
+          for (size_t k = 0; k < curve.size(); ++k) s.y[k] += curve[k] / double(c.curves.size());
+        series.push_back(s);
+      }
+      if (series.empty()) continue;
+      const bool patches = name == "aopc";
+      write_png(*out + "/" + name + "_curves.png",
+                plot_curves(name + " (mean over " + std::to_string(run.examples.size()) + " examples)",
+                            patches ? "patches removed" : "fraction of pixels", "score of the target class", x,
+                            series));
+    }
+  }
+  if (json)
+    std::printf("%s", results.c_str());
+  else
+    print_table(run);
+}
+
+// Rebuilds a run from shard folders (their parameters.tsv and per_example.csv): the cells'
+// per-example values in example order, so the statistics are those of one run over all examples.
+Run merge_runs(const std::vector<std::string>& dirs) {
+  Run run;
+  std::map<int64_t, std::pair<int64_t, int64_t>> example_info;  // example → (target, class)
+  std::map<std::tuple<std::string, std::string, std::string>, std::map<int64_t, double>> rows;
+  for (const std::string& dir : dirs) {
+    std::ifstream params(dir + "/parameters.tsv");
+    GL_CHECK(params.good(), "--merge ", dir, ": no parameters.tsv (not an evaluate --out folder)");
+    std::map<std::string, std::string> p;
+    std::string line;
+    while (std::getline(params, line)) {
+      const size_t tab = line.find('\t');
+      GL_CHECK(tab != std::string::npos, "--merge ", dir, "/parameters.tsv: malformed line '", line, "'");
+      p[line.substr(0, tab)] = line.substr(tab + 1);
+    }
+    p.erase("shard");
+    if (run.parameters.empty()) run.parameters = p;
+    GL_CHECK(p == run.parameters, "--merge ", dir, ": run with other parameters than ", dirs[0]);
+    std::ifstream csv(dir + "/per_example.csv");
+    GL_CHECK(csv.good(), "--merge ", dir, ": no per_example.csv");
+    std::getline(csv, line);
+    for (int64_t number = 2; std::getline(csv, line); ++number) {
+      std::vector<std::string> f;
+      std::stringstream ss(line);
+      std::string item;
+      while (std::getline(ss, item, ',')) f.push_back(item);
+      GL_CHECK(f.size() == 7, "--merge ", dir, "/per_example.csv:", number, ": expected 7 fields");
+      const int64_t example = std::stoll(f[3]);
+      example_info[example] = {std::stoll(f[4]), std::stoll(f[5])};
+      auto& column = rows[{f[0], f[1], f[2]}];
+      GL_CHECK(!column.count(example), "--merge ", dir, ": example ", example, " evaluated twice");
+      column[example] = std::stod(f[6]);
+    }
+  }
+  run.methods = split(run.parameters.at("methods"));
+  run.metrics = split(run.parameters.at("metrics"));
+  for (const auto& [e, tc] : example_info) {
+    run.examples.push_back(e);
+    run.targets.push_back(tc.first);
+    run.classes.push_back(tc.second);
+  }
+  for (const std::string& m : run.methods)
+    for (const std::string& name : run.metrics) {
+      Cell c{m, name, {}, {}, {}, {}};
+      std::vector<std::pair<double, std::vector<double>>> curve_points;
+      for (const auto& [key, column] : rows) {
+        const auto& [method_name, metric_name, quantity] = key;
+        if (method_name != m || metric_name != name) continue;
+        std::vector<double> v;
+        for (int64_t e : run.examples) {
+          GL_CHECK(column.count(e), "--merge: example ", e, " is missing for ", m, " / ", name, " / ", quantity);
+          v.push_back(column.at(e));
+        }
+        if (quantity == "value")
+          c.values = v;
+        else if (quantity.rfind("curve@", 0) == 0)
+          curve_points.push_back({std::stod(quantity.substr(6)), v});
+        else
+          c.per_example[quantity] = v;
+      }
+      std::sort(curve_points.begin(), curve_points.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      if (!curve_points.empty()) {
+        c.curves.assign(run.examples.size(), {});
+        for (const auto& [x, v] : curve_points) {
+          c.curve_x.push_back(x);
+          for (size_t i = 0; i < v.size(); ++i) c.curves[i].push_back(v[i]);
+        }
+      }
+      run.cells.push_back(std::move(c));
+    }
+  return run;
+}
+}  // namespace
+
+int run_evaluate(const std::vector<std::string>& argv) {
+  Args args("evaluate", evaluate_flags(),
+            "MODEL.onnx INPUT.npy (--methods a,b | --attributions A.npy,..) --metrics m1,m2 | --merge DIR... | --list");
+  args.parse(argv);
+  if (args.help_requested()) {
+    std::printf("%s", args.usage().c_str());
+    return 0;
+  }
+  const auto& pos = args.positional();
+  if (args.flag("list")) {
+    GL_CHECK(pos.empty(), "--list takes no arguments");
+    return list_metrics(args.flag("json"));
+  }
+  GL_CHECK(args.has("out") || args.flag("json"), "nothing to do: give --out DIR and/or --json");
+  if (args.flag("merge")) {
+    GL_CHECK(!pos.empty(), "--merge needs the --out folders of the shards");
+    const Run run = merge_runs(pos);
+    write_outputs(run, args.optional("out"), args.flag("json"));
+    return 0;
+  }
+  GL_CHECK(pos.size() == 2, "expected MODEL.onnx and one INPUT.npy (see gradlens evaluate --help)");
+  GL_CHECK(args.has("metrics"), "--metrics is required (gradlens evaluate --list)");
+  GL_CHECK(args.has("methods") != args.has("attributions"), "give either --methods or --attributions");
+  Run run;
+  run.metrics = split(args.get("metrics"));
+  GL_CHECK(!run.metrics.empty(), "--metrics: no metric named");
+  std::vector<const Metric*> chosen;
+  std::set<std::string> declared;
+  for (const std::string& name : run.metrics) {
+    GL_CHECK(find_metric(name), "--metrics: unknown metric '", name, "' (gradlens evaluate --list)");
+    chosen.push_back(find_metric(name));
+    for (const Parameter& p : chosen.back()->info().parameters) declared.insert(p.name);
+    if (chosen.back()->info().needs_region)
+      GL_CHECK(args.has("masks") || args.has("boxes"), "--metrics: '", name, "' needs --masks or --boxes");
+  }
+  const std::set<std::string> own = {"list", "metrics", "methods", "attributions", "masks", "boxes", "labels",
+                                     "target", "score", "batch", "seed", "shard", "merge", "out", "json", "quiet"};
+  for (const Flag& f : evaluate_flags())
+    if (!own.count(f.name) && args.has(f.name))
+      GL_CHECK(declared.count(f.name), "--", f.name, " does not apply to the metrics ", args.get("metrics"));
+
+  auto model = load_model(pos[0]);
+  GL_CHECK(model->graph().inputs.size() == 1, pos[0], ": evaluate supports single-input models");
+  const Tensor x = with_batch_axis(*model, 0, load_tensor(pos[1]), pos[1]);
+  const int64_t N = x.dim(0);
+  const int64_t H = x.rank() == 4 ? x.dim(2) : 1, W = x.rank() == 4 ? x.dim(3) : x.numel() / N;
+  const int64_t batch = args.get_int("batch", 1, 1 << 20);
+  const ScoreKind kind = parse_score_kind(args.get("score"));
+  ModelFunction scored(*model, kind);
+  ModelFunction logits(*model, ScoreKind::logit);
+
+  Tensor masks;
+  std::vector<Box> boxes;
+  std::vector<int64_t> labels;
+  if (args.has("masks")) masks = load_masks(args.get("masks"), N, H, W);
+  if (args.has("boxes")) boxes = load_boxes(args.get("boxes"), N, H, W);
+  if (args.has("labels")) labels = load_labels(args.get("labels"), N);
+
+  std::vector<int64_t> keep;
+  if (args.has("shard")) {
+    const std::string s = args.get("shard");
+    long long k = -1, n = 0;
+    char tail = 0;
+    GL_CHECK(std::sscanf(s.c_str(), "%lld/%lld%c", &k, &n, &tail) == 2 && n >= 1 && k >= 0 && k < n,
+             "--shard expects K/N with 0 ≤ K < N, got '", s, "'");
+    for (int64_t e = k; e < N; e += n) keep.push_back(e);
+  } else {
+    for (int64_t e = 0; e < N; ++e) keep.push_back(e);
+  }
+
+  // Columns: maps made elsewhere (checked now, before any model work) or methods to run.
+  std::vector<std::pair<std::string, Tensor>> given;
+  if (args.has("attributions")) {
+    for (const std::string& file : split(args.get("attributions"))) {
+      Tensor a = read_npy(file);
+      const bool same = a.shape() == x.shape();
+      const bool layer = x.rank() == 4 && a.rank() == 4 && a.dim(0) == N && a.dim(1) == 1 && a.dim(2) == H &&
+                         a.dim(3) == W;
+      GL_CHECK(same || layer, "--attributions ", file, ": shape ", a.shape().str(), " does not match the inputs ",
+               x.shape().str(), " (expected the same, or [", N, ", 1, ", H, ", ", W, "])");
+      std::string name = fs::path(file).stem().string();
+      for (const auto& [other, t] : given) GL_CHECK(other != name, "--attributions: two files named ", name);
+      given.push_back({name, a});
+      run.methods.push_back(name);
+    }
+  } else {
+    run.methods = split(args.get("methods"));
+    for (const std::string& m : run.methods) method(m);
+  }
+
+  run.parameters = {{"model", pos[0]}, {"input", pos[1]}, {"metrics", args.get("metrics")},
+                    {"score", args.get("score")}, {"batch", args.get("batch")}, {"seed", args.get("seed")},
+                    {"target", args.get("target")}};
+  run.parameters["methods"] = [&] {
+    std::string s;
+    for (const std::string& m : run.methods) s += (s.empty() ? "" : ",") + m;
+    return s;
+  }();
+  for (const char* k : {"attributions", "masks", "boxes", "labels", "shard"})
+    if (args.has(k)) run.parameters[k] = args.get(k);
+  for (const std::string& p : declared)
+    if (args.has(p)) run.parameters[p] = args.get(p);  // else each metric its own default
+
+  const Tensor xs = take_rows(x, keep);
+  const Tensor scores = evaluate_scores(logits, xs, batch);
+  // "auto" and one class for all apply to the kept rows; a list names every example's class.
+  std::vector<int64_t> targets;
+  if (split(args.get("target")).size() > 1)
+    targets = take(parse_targets(args.get("target"), Tensor(Shape{N, scores.dim(1)}), "target"), keep);
+  else
+    targets = parse_targets(args.get("target"), scores, "target");
+  run.examples = keep;
+  run.targets = targets;
+  run.classes = labels.empty() ? targets : take(labels, keep);
+
+  MetricInput base;
+  base.function = &scored;
+  base.input = xs;
+  base.targets = targets;
+  base.labels = take(labels, keep);
+  base.masks = take_rows(masks, keep);
+  base.boxes = take(boxes, keep);
+  base.batch = batch;
+  base.seed = uint64_t(args.get_int("seed", 0, INT64_MAX));
+
+  Progress progress("evaluate", int64_t(run.methods.size() * (chosen.size() + 1)), args.flag("quiet"));
+  for (size_t c = 0; c < run.methods.size(); ++c) {
+    const std::string& name = run.methods[c];
+    Tensor a;
+    if (!given.empty()) {
+      a = take_rows(given[c].second, keep);
+    } else {
+      Request r;
+      r.function = &logits;
+      r.input = xs;
+      r.targets = targets;
+      r.batch = batch;
+      r.seed = base.seed;
+      Explanation e = method(name).explain(r);
+      a = e.attribution;
+      if (a.shape() != xs.shape()) {
+        GL_CHECK(xs.rank() == 4 && a.rank() == 4 && a.dim(1) == 1, "--methods: '", name, "' gives ",
+                 a.shape().str(), " maps, which do not fit the inputs ", xs.shape().str());
+        if (a.dim(2) != H || a.dim(3) != W) a = resize(a, H, W, Resample::bilinear);
+      }
+    }
+    progress.step(name);
+    for (const Metric* m : chosen) {
+      MetricInput in = base;
+      in.attribution = a;
+      for (const Parameter& p : m->info().parameters)
+        if (args.has(p.name)) in.options.set(p.name, args.get(p.name));
+      MetricResult res = m->evaluate(in);
+      run.cells.push_back({name, m->info().name, res.values, res.per_example, res.curve_x, res.curves});
+      progress.step(name + " " + m->info().name);
+    }
+  }
+  write_outputs(run, args.optional("out"), args.flag("json"));
+  return 0;
+}
+
+}  // namespace gradlens::cli
