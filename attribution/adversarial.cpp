@@ -29,6 +29,19 @@ SeededPassResult seeded_pass(const Function& f, const Tensor& X, ChunkBudget& bu
   return result;
 }
 
+int64_t checked_classes(const MethodInfo& m, const Request& r) {
+  const int64_t C = evaluate_scores(*r.function, rows(r.input, 0, 1), 1).dim(1);
+  GL_CHECK(C >= 2, m.name, ": needs at least 2 classes, the function has ", C);
+  for (int64_t n = 0; n < r.input.dim(0); ++n) {
+    GL_CHECK(r.targets[size_t(n)] >= 0 && r.targets[size_t(n)] < C, "target class ", r.targets[size_t(n)],
+             " is out of range for ", C, " classes");
+    if (!r.contrast.empty())
+      GL_CHECK(r.contrast[size_t(n)] >= 0 && r.contrast[size_t(n)] < C, "contrast class ", r.contrast[size_t(n)],
+               " is out of range for ", C, " classes");
+  }
+  return C;
+}
+
 int64_t argmax_row(const float* scores, int64_t C) {
   int64_t best = 0;
   for (int64_t c = 1; c < C; ++c)

@@ -27,6 +27,10 @@ struct SeededPassResult {
 // search's iterations).
 SeededPassResult seeded_pass(const Function& f, const Tensor& X, ChunkBudget& budget, const std::vector<SeedWriter>& seeds);
 
+// The function's number of classes C (one forward of one row), checked: C ≥ 2 and every target
+// (and contrast) class in [0, C).
+int64_t checked_classes(const MethodInfo& m, const Request& r);
+
 // Index of the largest score of a row (the first on ties, as torch.argmax on CPU).
 int64_t argmax_row(const float* scores, int64_t C);
 

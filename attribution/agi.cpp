@@ -31,6 +31,54 @@ namespace gradlens {
 
 namespace {
 
+// classes[n * K + k]: false class k of example n, from --false-classes or drawn (--classes, --seed).
+std::vector<int64_t> false_classes(const MethodInfo& m, const Request& r, int64_t C, int64_t& K) {
+  const int64_t N = r.input.dim(0);
+  K = 0;
+  std::vector<int64_t> classes;
+  const std::string file = r.options.text(m, "false-classes");
+  if (!file.empty()) {
+    const Tensor t = read_npy(file);
+    GL_CHECK(t.rank() == 2 && t.dim(0) == N && t.dim(1) >= 1, file, ": false classes of shape ", t.shape().str(),
+             " must be [N, K] with N = ", N);
+    K = t.dim(1);
+    for (int64_t i = 0; i < N * K; ++i) {
+      const float c = t[i];
+      GL_CHECK(c == std::floor(c) && c >= 0 && c < float(C), file, ": class ", c, " is not an integer in [0, ", C, ")");
+      GL_CHECK(int64_t(c) != r.targets[size_t(i / K)], file, ": class ", int64_t(c), " of example ", i / K,
+               " is its target class");
+      classes.push_back(int64_t(c));
+    }
+  } else {
+    K = std::min(r.options.integer(m, "classes", 1, 1 << 20), C - 1);
+    Rng rng(uint64_t(r.options.integer(m, "seed", 0, INT64_MAX)));
+    for (int64_t n = 0; n < N; ++n) {
+      // The first K of a Fisher–Yates shuffle of the classes other than the target, in order.
+      std::vector<int64_t> others;
+      for (int64_t c = 0; c < C; ++c)
+        if (c != r.targets[size_t(n)]) others.push_back(c);
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t pick = k + rng.below(int64_t(others.size()) - k);
+        std::swap(others[size_t(k)], others[size_t(pick)]);
+        classes.push_back(others[size_t(k)]);
+      }
+    }
+  }
+  return classes;
+}
+
+// One step of a trajectory: x ← clip(x + ε sign(∇f_j)), and the attribution sum gains
+// −∇f_t ⊙ (x_{k+1} − x_k).
+void ascend(const float* g_explained, const float* g_false, float eps, const BoxConstraint& box, float* point,
+            double* sum, int64_t per) {
+  for (int64_t i = 0; i < per; ++i) {
+    const float direction = g_false[i] > 0 ? 1.f : (g_false[i] < 0 ? -1.f : 0.f);
+    const float next = box.apply(point[i] + eps * direction);
+    sum[i] -= double(g_explained[i]) * (double(next) - double(point[i]));
+    point[i] = next;
+  }
+}
+
 class AdversarialGradientIntegration : public Method {
  public:
   AdversarialGradientIntegration() {
@@ -59,50 +107,13 @@ class AdversarialGradientIntegration : public Method {
     const double eps = r.options.number(info_, "step-size", 0, 1e30);
     GL_CHECK(eps > 0, info_.name, ": --step-size must be positive");
     const int64_t max_iter = r.options.integer(info_, "max-iter", 1, 1 << 24);
-    const int64_t max_memory = r.options.integer(info_, "max-memory", 0, INT64_MAX);
+    const int64_t max_memory = parse_max_memory(info_, r.options);
     ChunkBudget budget(r.batch, max_memory);
     const BoxConstraint box = parse_bounds(info_, r.options);
-    const int64_t C = evaluate_scores(*r.function, rows(x, 0, 1), 1).dim(1);
-    GL_CHECK(C >= 2, info_.name, ": needs at least 2 classes, the function has ", C);
-    for (int64_t n = 0; n < N; ++n) {
-      GL_CHECK(r.targets[size_t(n)] >= 0 && r.targets[size_t(n)] < C, "target class ", r.targets[size_t(n)],
-               " is out of range for ", C, " classes");
-      if (!r.contrast.empty())
-        GL_CHECK(r.contrast[size_t(n)] >= 0 && r.contrast[size_t(n)] < C, "contrast class ", r.contrast[size_t(n)],
-                 " is out of range for ", C, " classes");
-    }
+    const int64_t C = checked_classes(info_, r);
 
-    // classes[n * K + k]: false class k of example n.
     int64_t K = 0;
-    std::vector<int64_t> classes;
-    const std::string file = r.options.text(info_, "false-classes");
-    if (!file.empty()) {
-      const Tensor t = read_npy(file);
-      GL_CHECK(t.rank() == 2 && t.dim(0) == N && t.dim(1) >= 1, file, ": false classes of shape ", t.shape().str(),
-               " must be [N, K] with N = ", N);
-      K = t.dim(1);
-      for (int64_t i = 0; i < N * K; ++i) {
-        const float c = t[i];
-        GL_CHECK(c == std::floor(c) && c >= 0 && c < float(C), file, ": class ", c, " is not an integer in [0, ", C, ")");
-        GL_CHECK(int64_t(c) != r.targets[size_t(i / K)], file, ": class ", int64_t(c), " of example ", i / K,
-                 " is its target class");
-        classes.push_back(int64_t(c));
-      }
-    } else {
-      K = std::min(r.options.integer(info_, "classes", 1, 1 << 20), C - 1);
-      Rng rng(uint64_t(r.options.integer(info_, "seed", 0, INT64_MAX)));
-      for (int64_t n = 0; n < N; ++n) {
-        // The first K of a Fisher–Yates shuffle of the classes other than the target, in order.
-        std::vector<int64_t> others;
-        for (int64_t c = 0; c < C; ++c)
-          if (c != r.targets[size_t(n)]) others.push_back(c);
-        for (int64_t k = 0; k < K; ++k) {
-          const int64_t pick = k + rng.below(int64_t(others.size()) - k);
-          std::swap(others[size_t(k)], others[size_t(pick)]);
-          classes.push_back(others[size_t(k)]);
-        }
-      }
-    }
+    const std::vector<int64_t> classes = false_classes(info_, r, C, K);
 
     // Trajectory m = n * K + k: its point, its accumulated attribution, and how it ended.
     const int64_t M = N * K;
@@ -115,12 +126,7 @@ class AdversarialGradientIntegration : public Method {
     std::vector<int64_t> active(static_cast<size_t>(M));
     for (int64_t m = 0; m < M; ++m) active[size_t(m)] = m;
 
-    auto score_of = [&](int64_t m, const float* s) {
-      const int64_t n = m / K;
-      double v = s[r.targets[size_t(n)]];
-      if (!r.contrast.empty()) v -= s[r.contrast[size_t(n)]];
-      return v;
-    };
+    const SeedWriter target_seed = class_seed(r.targets, r.contrast);
     int64_t gradient_rows = 0, forward_rows = 0, chunks = 0;
     size_t arena_floats = 0;
     Shape batch_shape = x.shape();
@@ -135,10 +141,8 @@ class AdversarialGradientIntegration : public Method {
       if (it == max_iter) {
         p.scores = evaluate_scores(*r.function, X, r.batch);  // the last point is only checked
       } else {
-        const SeedWriter explained = [&](int64_t a, const float*, int64_t, float* seed) {
-          const int64_t n = active[size_t(a)] / K;
-          seed[r.targets[size_t(n)]] += 1.f;
-          if (!r.contrast.empty()) seed[r.contrast[size_t(n)]] -= 1.f;
+        const SeedWriter explained = [&](int64_t a, const float* scores, int64_t classes_, float* seed) {
+          target_seed(active[size_t(a)] / K, scores, classes_, seed);
         };
         const SeedWriter false_class = [&](int64_t a, const float*, int64_t, float* seed) {
           seed[classes[size_t(active[size_t(a)])]] = 1.f;
@@ -155,19 +159,11 @@ class AdversarialGradientIntegration : public Method {
         if (argmax_row(s, C) == classes[size_t(m)] || it == max_iter) {
           reached[size_t(m)] = argmax_row(s, C) == classes[size_t(m)];
           iterations[size_t(m)] = it;
-          end_score[size_t(m)] = score_of(m, s);
+          end_score[size_t(m)] = class_score(s, C, r.targets, r.contrast, m / K);
           continue;
         }
-        const float* g_explained = p.gradients[0].data() + a * per;
-        const float* g_false = p.gradients[1].data() + a * per;
-        float* point = points.data() + m * per;
-        double* sum = sums.data() + m * per;
-        for (int64_t i = 0; i < per; ++i) {
-          const float direction = g_false[i] > 0 ? 1.f : (g_false[i] < 0 ? -1.f : 0.f);
-          const float next = box.apply(point[i] + float(eps) * direction);
-          sum[i] -= double(g_explained[i]) * (double(next) - double(point[i]));
-          point[i] = next;
-        }
+        ascend(p.gradients[0].data() + a * per, p.gradients[1].data() + a * per, float(eps), box,
+               points.data() + m * per, sums.data() + m * per, per);
         still.push_back(m);
       }
       active.swap(still);

@@ -41,6 +41,109 @@ double l2(const float* v, int64_t n) {
   return std::sqrt(s);
 }
 
+// The nearest point across the decision boundary per example, by L2 PGD of increasing radius
+// (see the file comment); found = 0 and NaN where no radius flips the class.
+struct Attack {
+  std::vector<double> radii, scale;  // radii, and per example the factor they are relative to
+  int64_t steps = 0;
+  double step_fraction = 0;
+  bool random_start = true;
+  BoxConstraint box;
+};
+struct Boundary {
+  Tensor point;
+  std::vector<double> found, radius, predicted_class;
+  int64_t attack_rows = 0, check_rows = 0;
+};
+
+Boundary boundary_search(const Request& r, const Attack& attack, Rng& rng, ChunkBudget& budget, int64_t C) {
+  const Tensor& x = r.input;
+  const int64_t N = x.dim(0), per = x.numel() / N;
+  const std::vector<double>& radii = attack.radii;
+  const std::vector<double>& scale = attack.scale;
+  const BoxConstraint& box = attack.box;
+  const int64_t attack_steps = attack.steps;
+  const double step_fraction = attack.step_fraction;
+  const bool random_start = attack.random_start;
+  // The search: examples still without a boundary point attack with the next radius.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Boundary out;
+  out.point = Tensor(x.shape(), float(nan));
+  out.found.assign(size_t(N), 0.0);
+  out.radius.assign(size_t(N), nan);
+  out.predicted_class.assign(size_t(N), nan);
+  Tensor& boundary = out.point;
+  std::vector<double>& found = out.found, &radius_used = out.radius, &boundary_class = out.predicted_class;
+  int64_t &attack_rows = out.attack_rows, &check_rows = out.check_rows;
+  Shape batch_shape = x.shape();
+  for (double radius : radii) {
+    std::vector<int64_t> pending;
+    for (int64_t n = 0; n < N; ++n)
+      if (found[size_t(n)] == 0) pending.push_back(n);
+    if (pending.empty()) break;
+    const int64_t P = int64_t(pending.size());
+    batch_shape[0] = P;
+    Tensor z(batch_shape);
+    std::vector<double> eps(static_cast<size_t>(P));
+    std::vector<double> delta(static_cast<size_t>(per));
+    for (int64_t a = 0; a < P; ++a) {
+      const int64_t n = pending[size_t(a)];
+      eps[size_t(a)] = radius * scale[size_t(n)];
+      const float* xn = x.data() + n * per;
+      float* za = z.data() + a * per;
+      if (!random_start) {
+        std::memcpy(za, xn, sizeof(float) * size_t(per));
+        continue;
+      }
+      // Uniform in the ball: a Gaussian direction, radius ε u^(1/D).
+      double norm = 0;
+      for (int64_t i = 0; i < per; ++i) {
+        delta[size_t(i)] = rng.normal();
+        norm += delta[size_t(i)] * delta[size_t(i)];
+      }
+      const double length = eps[size_t(a)] * std::pow(rng.uniform(), 1.0 / double(per)) / std::max(std::sqrt(norm), 1e-300);
+      for (int64_t i = 0; i < per; ++i) za[i] = box.apply(float(double(xn[i]) + length * delta[size_t(i)]));
+    }
+    const SeedWriter cross_entropy = [&](int64_t a, const float* s, int64_t classes, float* seed) {
+      // ∂(−log softmax(s)_y)/∂s = softmax(s) − e_y
+      const float top = s[argmax_row(s, classes)];
+      double total = 0;
+      for (int64_t c = 0; c < classes; ++c) total += std::exp(double(s[c]) - double(top));
+      for (int64_t c = 0; c < classes; ++c) seed[c] = float(std::exp(double(s[c]) - double(top)) / total);
+      seed[r.targets[size_t(pending[size_t(a)])]] -= 1.f;
+    };
+    for (int64_t step = 0; step < attack_steps; ++step) {
+      const SeededPassResult p = seeded_pass(*r.function, z, budget, {cross_entropy});
+      attack_rows += P;
+      for (int64_t a = 0; a < P; ++a) {
+        const float* xn = x.data() + pending[size_t(a)] * per;
+        const float* g = p.gradients[0].data() + a * per;
+        float* za = z.data() + a * per;
+        const double move = step_fraction * eps[size_t(a)] / std::max(l2(g, per), 1e-12);
+        double norm = 0;
+        for (int64_t i = 0; i < per; ++i) {
+          delta[size_t(i)] = double(za[i]) + move * double(g[i]) - double(xn[i]);
+          norm += delta[size_t(i)] * delta[size_t(i)];
+        }
+        const double shrink = std::min(1.0, eps[size_t(a)] / std::max(std::sqrt(norm), 1e-12));
+        for (int64_t i = 0; i < per; ++i) za[i] = box.apply(float(double(xn[i]) + shrink * delta[size_t(i)]));
+      }
+    }
+    const Tensor final_scores = evaluate_scores(*r.function, z, r.batch);
+    check_rows += P;
+    for (int64_t a = 0; a < P; ++a) {
+      const int64_t n = pending[size_t(a)];
+      const int64_t predicted = argmax_row(final_scores.data() + a * C, C);
+      if (predicted == r.targets[size_t(n)]) continue;
+      found[size_t(n)] = 1;
+      radius_used[size_t(n)] = eps[size_t(a)];
+      boundary_class[size_t(n)] = double(predicted);
+      std::memcpy(boundary.data() + n * per, z.data() + a * per, sizeof(float) * size_t(per));
+    }
+  }
+  return out;
+}
+
 class BoundaryIntegratedGradients : public Method {
  public:
   BoundaryIntegratedGradients() {
@@ -68,102 +171,32 @@ class BoundaryIntegratedGradients : public Method {
     const Tensor& x = r.input;
     check_path_request(r, info_.name);
     const int64_t N = x.dim(0), per = x.numel() / N;
-    std::vector<double> radii = parse_number_list(info_, "radii", r.options.text(info_, "radii"), 0, 1e30);
-    std::sort(radii.begin(), radii.end());
-    GL_CHECK(radii.front() > 0, info_.name, ": --radii must be positive");
+    Attack attack;
+    attack.radii = parse_number_list(info_, "radii", r.options.text(info_, "radii"), 0, 1e30);
+    std::sort(attack.radii.begin(), attack.radii.end());
+    GL_CHECK(attack.radii.front() > 0, info_.name, ": --radii must be positive");
     const bool relative = r.options.boolean(info_, "relative-radii");
-    const int64_t attack_steps = r.options.integer(info_, "attack-steps", 1, 1 << 24);
-    const double step_fraction = r.options.number(info_, "attack-step", 0, 1e6);
-    GL_CHECK(step_fraction > 0, info_.name, ": --attack-step must be positive");
-    const bool random_start = r.options.boolean(info_, "random-start");
+    attack.steps = r.options.integer(info_, "attack-steps", 1, 1 << 24);
+    attack.step_fraction = r.options.number(info_, "attack-step", 0, 1e6);
+    GL_CHECK(attack.step_fraction > 0, info_.name, ": --attack-step must be positive");
+    attack.random_start = r.options.boolean(info_, "random-start");
     Rng rng(uint64_t(r.options.integer(info_, "seed", 0, INT64_MAX)));
-    const BoxConstraint box = parse_bounds(info_, r.options);
+    attack.box = parse_bounds(info_, r.options);
     const Quadrature q = parse_quadrature(info_, r.options);
     ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));  // attack and IG
-    const int64_t C = evaluate_scores(*r.function, rows(x, 0, 1), 1).dim(1);
-    GL_CHECK(C >= 2, info_.name, ": needs at least 2 classes, the function has ", C);
-    for (int64_t n = 0; n < N; ++n)
-      GL_CHECK(r.targets[size_t(n)] >= 0 && r.targets[size_t(n)] < C, "target class ", r.targets[size_t(n)],
-               " is out of range for ", C, " classes");
-    std::vector<double> scale(size_t(N), 1.0);
+    const int64_t C = checked_classes(info_, r);
+    attack.scale.assign(size_t(N), 1.0);
     if (relative)
       for (int64_t n = 0; n < N; ++n) {
-        scale[size_t(n)] = l2(x.data() + n * per, per);
-        GL_CHECK(scale[size_t(n)] > 0, info_.name, ": example ", n,
+        attack.scale[size_t(n)] = l2(x.data() + n * per, per);
+        GL_CHECK(attack.scale[size_t(n)] > 0, info_.name, ": example ", n,
                  " is all zeros, so radii relative to ‖x‖₂ vanish (give --relative-radii false)");
       }
 
-    // The search: examples still without a boundary point attack with the next radius.
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    Tensor boundary(x.shape(), float(nan));
-    std::vector<double> found(size_t(N), 0.0), radius_used(size_t(N), nan), boundary_class(size_t(N), nan);
-    int64_t attack_rows = 0, check_rows = 0;
-    Shape batch_shape = x.shape();
-    for (double radius : radii) {
-      std::vector<int64_t> pending;
-      for (int64_t n = 0; n < N; ++n)
-        if (found[size_t(n)] == 0) pending.push_back(n);
-      if (pending.empty()) break;
-      const int64_t P = int64_t(pending.size());
-      batch_shape[0] = P;
-      Tensor z(batch_shape);
-      std::vector<double> eps(static_cast<size_t>(P));
-      std::vector<double> delta(static_cast<size_t>(per));
-      for (int64_t a = 0; a < P; ++a) {
-        const int64_t n = pending[size_t(a)];
-        eps[size_t(a)] = radius * scale[size_t(n)];
-        const float* xn = x.data() + n * per;
-        float* za = z.data() + a * per;
-        if (!random_start) {
-          std::memcpy(za, xn, sizeof(float) * size_t(per));
-          continue;
-        }
-        // Uniform in the ball: a Gaussian direction, radius ε u^(1/D).
-        double norm = 0;
-        for (int64_t i = 0; i < per; ++i) {
-          delta[size_t(i)] = rng.normal();
-          norm += delta[size_t(i)] * delta[size_t(i)];
-        }
-        const double length = eps[size_t(a)] * std::pow(rng.uniform(), 1.0 / double(per)) / std::max(std::sqrt(norm), 1e-300);
-        for (int64_t i = 0; i < per; ++i) za[i] = box.apply(float(double(xn[i]) + length * delta[size_t(i)]));
-      }
-      const SeedWriter cross_entropy = [&](int64_t a, const float* s, int64_t classes, float* seed) {
-        // ∂(−log softmax(s)_y)/∂s = softmax(s) − e_y
-        const float top = s[argmax_row(s, classes)];
-        double total = 0;
-        for (int64_t c = 0; c < classes; ++c) total += std::exp(double(s[c]) - double(top));
-        for (int64_t c = 0; c < classes; ++c) seed[c] = float(std::exp(double(s[c]) - double(top)) / total);
-        seed[r.targets[size_t(pending[size_t(a)])]] -= 1.f;
-      };
-      for (int64_t step = 0; step < attack_steps; ++step) {
-        const SeededPassResult p = seeded_pass(*r.function, z, budget, {cross_entropy});
-        attack_rows += P;
-        for (int64_t a = 0; a < P; ++a) {
-          const float* xn = x.data() + pending[size_t(a)] * per;
-          const float* g = p.gradients[0].data() + a * per;
-          float* za = z.data() + a * per;
-          const double move = step_fraction * eps[size_t(a)] / std::max(l2(g, per), 1e-12);
-          double norm = 0;
-          for (int64_t i = 0; i < per; ++i) {
-            delta[size_t(i)] = double(za[i]) + move * double(g[i]) - double(xn[i]);
-            norm += delta[size_t(i)] * delta[size_t(i)];
-          }
-          const double shrink = std::min(1.0, eps[size_t(a)] / std::max(std::sqrt(norm), 1e-12));
-          for (int64_t i = 0; i < per; ++i) za[i] = box.apply(float(double(xn[i]) + shrink * delta[size_t(i)]));
-        }
-      }
-      const Tensor final_scores = evaluate_scores(*r.function, z, r.batch);
-      check_rows += P;
-      for (int64_t a = 0; a < P; ++a) {
-        const int64_t n = pending[size_t(a)];
-        const int64_t predicted = argmax_row(final_scores.data() + a * C, C);
-        if (predicted == r.targets[size_t(n)]) continue;
-        found[size_t(n)] = 1;
-        radius_used[size_t(n)] = eps[size_t(a)];
-        boundary_class[size_t(n)] = double(predicted);
-        std::memcpy(boundary.data() + n * per, z.data() + a * per, sizeof(float) * size_t(per));
-      }
-    }
+    const Boundary found_boundary = boundary_search(r, attack, rng, budget, C);
+    const Tensor& boundary = found_boundary.point;
+    const std::vector<double>& found = found_boundary.found;
+    const int64_t attack_rows = found_boundary.attack_rows, check_rows = found_boundary.check_rows;
 
     // Integrated gradients from x′ (and the saliency at x′) for the examples with a boundary point.
     std::vector<int64_t> with_boundary;
@@ -173,6 +206,7 @@ class BoundaryIntegratedGradients : public Method {
     Explanation e;
     e.attribution = Tensor(x.shape());
     Tensor saliency(x.shape());
+    const double nan = std::numeric_limits<double>::quiet_NaN();
     std::vector<double> baseline_scores(size_t(N), nan), distance(size_t(N), nan);
     ChunkStats stats;
     if (F > 0) {
@@ -211,8 +245,8 @@ class BoundaryIntegratedGradients : public Method {
     report_completeness(e, example_scores(r, x), baseline_scores, stats);
     e.per_example["boundary_found"] = found;
     e.per_example["boundary_distance"] = distance;
-    e.per_example["boundary_radius"] = radius_used;
-    e.per_example["boundary_class"] = boundary_class;
+    e.per_example["boundary_radius"] = found_boundary.radius;
+    e.per_example["boundary_class"] = found_boundary.predicted_class;
     e.extras["boundary-saliency"] = saliency;
     e.extras["boundary-point"] = boundary;
     e.notes["rule"] = r.options.text(info_, "rule");

@@ -101,6 +101,97 @@ GroupTree read_groups(const std::string& file, const Tensor& x) {
   return t;
 }
 
+// One example's IDG values, dividends and importances over the group tree (see the file comment),
+// from x, x′ and ḡ = Σ_k w_k ∇f(γ(t_k)).
+struct Dividends {
+  std::vector<std::vector<double>> idg, importance;  // [level][group]
+  std::vector<double> feature_idg;                  // per feature (single-feature sets)
+  double root_idg = 0, inv = 0, ig_total = 0;       // IDG(all), 1 / Σ_M |IDG|, Σ IG
+};
+
+Dividends dividends(const GroupTree& tree, bool features, const float* xn, const float* bn, const double* gbar,
+                    int64_t per) {
+  const int64_t L = tree.levels();
+  // IG_i and z_i² per feature; sums per group.
+  std::vector<double> ig(static_cast<size_t>(per)), z2(static_cast<size_t>(per)), feature_idg(static_cast<size_t>(per));
+  double ig_total = 0, z2_total = 0;
+  for (int64_t i = 0; i < per; ++i) {
+    const double z = double(xn[i]) - double(bn[i]);
+    ig[size_t(i)] = z * gbar[i];
+    z2[size_t(i)] = z * z;
+    feature_idg[size_t(i)] = z == 0 ? 0.0 : ig[size_t(i)] / std::fabs(z);
+    ig_total += ig[size_t(i)];
+    z2_total += z * z;
+  }
+  std::vector<std::vector<double>> idg(static_cast<size_t>(L));
+  for (int64_t l = 0; l < L; ++l) {
+    const size_t G = tree.ids[size_t(l)].size();
+    std::vector<double> sum_ig(G, 0.0), sum_z2(G, 0.0);
+    for (int64_t i = 0; i < per; ++i) {
+      sum_ig[size_t(tree.group[size_t(l)][size_t(i)])] += ig[size_t(i)];
+      sum_z2[size_t(tree.group[size_t(l)][size_t(i)])] += z2[size_t(i)];
+    }
+    idg[size_t(l)].resize(G);
+    for (size_t g = 0; g < G; ++g) idg[size_t(l)][g] = sum_z2[g] > 0 ? sum_ig[g] / std::sqrt(sum_z2[g]) : 0.0;
+  }
+  const double root_idg = z2_total > 0 ? ig_total / std::sqrt(z2_total) : 0.0;
+
+  // Which sets are counted: a group equal to a set already in M is not counted again.
+  std::vector<std::vector<bool>> counted(static_cast<size_t>(L));
+  for (int64_t l = 0; l < L; ++l) {
+    const size_t G = tree.ids[size_t(l)].size();
+    counted[size_t(l)].assign(G, true);
+    if (l == 0) {
+      for (size_t g = 0; g < G; ++g)
+        if (features && tree.size[0][g] == 1) counted[0][g] = false;
+      continue;
+    }
+    std::vector<int64_t> children(G, 0), child(G, -1);
+    for (size_t c = 0; c < tree.ids[size_t(l - 1)].size(); ++c) {
+      const int64_t p = tree.parent[size_t(l - 1)][c];
+      ++children[size_t(p)];
+      child[size_t(p)] = int64_t(c);
+    }
+    for (size_t g = 0; g < G; ++g)
+      if (children[g] == 1 && tree.size[size_t(l - 1)][size_t(child[g])] == tree.size[size_t(l)][g])
+        counted[size_t(l)][g] = false;
+  }
+  const bool root_is_group = tree.ids[size_t(L - 1)].size() == 1 || (features && per == 1);
+  double total = root_is_group ? 0.0 : std::fabs(root_idg);
+  if (features)
+    for (int64_t i = 0; i < per; ++i) total += std::fabs(feature_idg[size_t(i)]);
+  for (int64_t l = 0; l < L; ++l)
+    for (size_t g = 0; g < idg[size_t(l)].size(); ++g)
+      if (counted[size_t(l)][g]) total += std::fabs(idg[size_t(l)][g]);
+  const double inv = total > 0 ? 1.0 / total : 0.0;
+
+  // v(group at level l) = its own dividend (if counted) + its features' (level 0) or its
+  // children's importances.
+  std::vector<std::vector<double>> importance(static_cast<size_t>(L));
+  for (int64_t l = 0; l < L; ++l) {
+    const size_t G = idg[size_t(l)].size();
+    importance[size_t(l)].assign(G, 0.0);
+    for (size_t g = 0; g < G; ++g)
+      if (counted[size_t(l)][g]) importance[size_t(l)][g] = std::fabs(idg[size_t(l)][g]) * inv;
+    if (l == 0) {
+      if (features)
+        for (int64_t i = 0; i < per; ++i)
+          importance[0][size_t(tree.group[0][size_t(i)])] += std::fabs(feature_idg[size_t(i)]) * inv;
+    } else {
+      for (size_t c = 0; c < idg[size_t(l - 1)].size(); ++c)
+        importance[size_t(l)][size_t(tree.parent[size_t(l - 1)][c])] += importance[size_t(l - 1)][c];
+    }
+  }
+  Dividends d;
+  d.idg = std::move(idg);
+  d.importance = std::move(importance);
+  d.feature_idg = std::move(feature_idg);
+  d.root_idg = root_idg;
+  d.inv = inv;
+  d.ig_total = ig_total;
+  return d;
+}
+
 class IntegratedDirectionalGradients : public Method {
  public:
   IntegratedDirectionalGradients() {
@@ -150,79 +241,11 @@ class IntegratedDirectionalGradients : public Method {
         for (const char* what : {"idg", "dividend", "importance"}) e.per_example[key(what, l, g)].assign(size_t(N), 0.0);
 
     for (int64_t n = 0; n < N; ++n) {
-      const float* xn = x.data() + n * per;
-      const float* bn = baseline.data() + n * per;
-      const double* gbar = mean_gradient.data() + n * per;
-      // IG_i and z_i² per feature; sums per group.
-      std::vector<double> ig(static_cast<size_t>(per)), z2(static_cast<size_t>(per)), feature_idg(static_cast<size_t>(per));
-      double ig_total = 0, z2_total = 0;
-      for (int64_t i = 0; i < per; ++i) {
-        const double z = double(xn[i]) - double(bn[i]);
-        ig[size_t(i)] = z * gbar[i];
-        z2[size_t(i)] = z * z;
-        feature_idg[size_t(i)] = z == 0 ? 0.0 : ig[size_t(i)] / std::fabs(z);
-        ig_total += ig[size_t(i)];
-        z2_total += z * z;
-      }
-      std::vector<std::vector<double>> idg(static_cast<size_t>(L));
-      for (int64_t l = 0; l < L; ++l) {
-        const size_t G = tree.ids[size_t(l)].size();
-        std::vector<double> sum_ig(G, 0.0), sum_z2(G, 0.0);
-        for (int64_t i = 0; i < per; ++i) {
-          sum_ig[size_t(tree.group[size_t(l)][size_t(i)])] += ig[size_t(i)];
-          sum_z2[size_t(tree.group[size_t(l)][size_t(i)])] += z2[size_t(i)];
-        }
-        idg[size_t(l)].resize(G);
-        for (size_t g = 0; g < G; ++g) idg[size_t(l)][g] = sum_z2[g] > 0 ? sum_ig[g] / std::sqrt(sum_z2[g]) : 0.0;
-      }
-      const double root_idg = z2_total > 0 ? ig_total / std::sqrt(z2_total) : 0.0;
-
-      // Which sets are counted: a group equal to a set already in M is not counted again.
-      std::vector<std::vector<bool>> counted(static_cast<size_t>(L));
-      for (int64_t l = 0; l < L; ++l) {
-        const size_t G = tree.ids[size_t(l)].size();
-        counted[size_t(l)].assign(G, true);
-        if (l == 0) {
-          for (size_t g = 0; g < G; ++g)
-            if (features && tree.size[0][g] == 1) counted[0][g] = false;
-          continue;
-        }
-        std::vector<int64_t> children(G, 0), child(G, -1);
-        for (size_t c = 0; c < tree.ids[size_t(l - 1)].size(); ++c) {
-          const int64_t p = tree.parent[size_t(l - 1)][c];
-          ++children[size_t(p)];
-          child[size_t(p)] = int64_t(c);
-        }
-        for (size_t g = 0; g < G; ++g)
-          if (children[g] == 1 && tree.size[size_t(l - 1)][size_t(child[g])] == tree.size[size_t(l)][g])
-            counted[size_t(l)][g] = false;
-      }
-      const bool root_is_group = tree.ids[size_t(L - 1)].size() == 1 || (features && per == 1);
-      double total = root_is_group ? 0.0 : std::fabs(root_idg);
-      if (features)
-        for (int64_t i = 0; i < per; ++i) total += std::fabs(feature_idg[size_t(i)]);
-      for (int64_t l = 0; l < L; ++l)
-        for (size_t g = 0; g < idg[size_t(l)].size(); ++g)
-          if (counted[size_t(l)][g]) total += std::fabs(idg[size_t(l)][g]);
-      const double inv = total > 0 ? 1.0 / total : 0.0;
-
-      // v(group at level l) = its own dividend (if counted) + its features' (level 0) or its
-      // children's importances.
-      std::vector<std::vector<double>> importance(static_cast<size_t>(L));
-      for (int64_t l = 0; l < L; ++l) {
-        const size_t G = idg[size_t(l)].size();
-        importance[size_t(l)].assign(G, 0.0);
-        for (size_t g = 0; g < G; ++g)
-          if (counted[size_t(l)][g]) importance[size_t(l)][g] = std::fabs(idg[size_t(l)][g]) * inv;
-        if (l == 0) {
-          if (features)
-            for (int64_t i = 0; i < per; ++i)
-              importance[0][size_t(tree.group[0][size_t(i)])] += std::fabs(feature_idg[size_t(i)]) * inv;
-        } else {
-          for (size_t c = 0; c < idg[size_t(l - 1)].size(); ++c)
-            importance[size_t(l)][size_t(tree.parent[size_t(l - 1)][c])] += importance[size_t(l - 1)][c];
-        }
-      }
+      const Dividends d = dividends(tree, features, x.data() + n * per, baseline.data() + n * per,
+                                    mean_gradient.data() + n * per, per);
+      const auto& idg = d.idg;
+      const auto& importance = d.importance;
+      const double inv = d.inv;
       for (int64_t l = 0; l < L; ++l)
         for (size_t g = 0; g < idg[size_t(l)].size(); ++g) {
           e.per_example[key("idg", l, int64_t(g))][size_t(n)] = idg[size_t(l)][g];
@@ -236,11 +259,11 @@ class IntegratedDirectionalGradients : public Method {
           idg_maps[size_t(l)][n * per + i] = float(idg[size_t(l)][g]);
         }
         e.attribution[n * per + i] = importance_maps[0][n * per + i];
-        feature_dividends[n * per + i] = features ? float(std::fabs(feature_idg[size_t(i)]) * inv) : 0.f;
+        feature_dividends[n * per + i] = features ? float(std::fabs(d.feature_idg[size_t(i)]) * inv) : 0.f;
       }
-      idg_root[size_t(n)] = root_idg;
-      dividend_root[size_t(n)] = std::fabs(root_idg) * inv;
-      ig_sum[size_t(n)] = ig_total;
+      idg_root[size_t(n)] = d.root_idg;
+      dividend_root[size_t(n)] = std::fabs(d.root_idg) * inv;
+      ig_sum[size_t(n)] = d.ig_total;
     }
 
     for (int64_t l = 0; l < L; ++l) {

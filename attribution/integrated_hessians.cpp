@@ -120,6 +120,32 @@ std::vector<int64_t> parse_features(const std::string& text, int64_t d) {
   return out;
 }
 
+// Γ_ij = Δ_i Δ_j Σ_k w_k t_k H_ij + δ_ij Δ_i Σ_k w_k g_i, Δ = x − x′, into `gamma` [N, d_sel, d];
+// returns Σ_ij Γ_ij per example.
+std::vector<double> interactions(const Tensor& x, const Tensor& baseline, const std::vector<int64_t>& features,
+                                 const std::vector<double>& hessian_sum, const std::vector<double>& gradient_sum,
+                                 Tensor& gamma) {
+  const int64_t N = x.dim(0), d = x.numel() / N, rows_per_point = int64_t(features.size());
+  gamma = Tensor(Shape{N, rows_per_point, d});
+  std::vector<double> totals(size_t(N), 0.0);
+  for (int64_t n = 0; n < N; ++n) {
+    const float* xn = x.data() + n * d;
+    const float* bn = baseline.data() + n * d;
+    for (int64_t i = 0; i < rows_per_point; ++i) {
+      const int64_t fi = features[size_t(i)];
+      const double di = double(xn[fi]) - double(bn[fi]);
+      const size_t row = size_t(n * rows_per_point + i);
+      for (int64_t j = 0; j < d; ++j) {
+        double v = di * (double(xn[j]) - double(bn[j])) * hessian_sum[row * size_t(d) + size_t(j)];
+        if (j == fi) v += di * gradient_sum[row];
+        gamma[int64_t(row) * d + j] = float(v);
+        totals[size_t(n)] += v;
+      }
+    }
+  }
+  return totals;
+}
+
 class IntegratedHessians : public Method {
  public:
   IntegratedHessians() {
@@ -208,23 +234,7 @@ class IntegratedHessians : public Method {
         });
 
     Explanation e;
-    e.attribution = Tensor(Shape{N, rows_per_point, d});
-    std::vector<double> totals(size_t(N), 0.0);
-    for (int64_t n = 0; n < N; ++n) {
-      const float* xn = x.data() + n * d;
-      const float* bn = baseline.data() + n * d;
-      for (int64_t i = 0; i < rows_per_point; ++i) {
-        const int64_t fi = features[size_t(i)];
-        const double di = double(xn[fi]) - double(bn[fi]);
-        const size_t row = size_t(n * rows_per_point + i);
-        for (int64_t j = 0; j < d; ++j) {
-          double v = di * (double(xn[j]) - double(bn[j])) * hessian_sum[row * size_t(d) + size_t(j)];
-          if (j == fi) v += di * gradient_sum[row];
-          e.attribution[int64_t(row) * d + j] = float(v);
-          totals[size_t(n)] += v;
-        }
-      }
-    }
+    const std::vector<double> totals = interactions(x, baseline, features, hessian_sum, gradient_sum, e.attribution);
     const std::vector<double> input_scores = example_scores(r, x), baseline_scores = example_scores(r, baseline);
     e.scores = input_scores;
     e.per_example["input_score"] = input_scores;

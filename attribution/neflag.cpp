@@ -28,6 +28,61 @@ namespace gradlens {
 
 namespace {
 
+// Start directions u[n][s], unit vectors in double: --draws, or S normal draws from --seed.
+std::vector<double> start_directions(const MethodInfo& info, const Request& r, int64_t& S) {
+  const Tensor& x = r.input;
+  const int64_t N = x.dim(0), per = x.numel() / N;
+  S = 0;
+  std::vector<double> u;
+  const std::string draws_file = r.options.text(info, "draws");
+  if (!draws_file.empty()) {
+    const Tensor d = read_npy(draws_file);
+    bool fits = d.rank() == x.rank() + 1 && d.dim(0) == N && d.dim(1) >= 1;
+    for (int i = 1; fits && i < x.rank(); ++i) fits = d.dim(i + 1) == x.dim(i);
+    GL_CHECK(fits, draws_file, ": start directions of shape ", d.shape().str(), " must be [N, S, ...] with N = ", N,
+             " and the example shape of the input ", x.shape().str());
+    S = d.dim(1);
+    u.assign(d.data(), d.data() + d.numel());
+  } else {
+    S = r.options.integer(info, "samples", 1, 1 << 20);
+    Tensor d(Shape{N, S, per});
+    Rng rng(uint64_t(r.options.integer(info, "seed", 0, INT64_MAX)));
+    rng.fill_normal(d, 0.f, 1.f);
+    u.assign(d.data(), d.data() + d.numel());
+  }
+  for (int64_t m = 0; m < N * S; ++m) {
+    double* um = u.data() + m * per;
+    double norm2 = 0;
+    for (int64_t i = 0; i < per; ++i) norm2 += um[i] * um[i];
+    GL_CHECK(norm2 > 0 && std::isfinite(norm2), draws_file.empty() ? std::string("neflag") : draws_file,
+             ": start direction ", m % S, " of example ", m / S, " is zero or not finite");
+    const double inv = 1.0 / std::sqrt(norm2);
+    for (int64_t i = 0; i < per; ++i) um[i] *= inv;
+  }
+  return u;
+}
+
+// Radial projection onto the sphere |x̃ − x| = ε: returns the normals n̂ = (x̃ − x)/ε. A point still
+// at x (zero gradients and ρ = 0) takes its start direction.
+std::vector<double> project_to_sphere(const Tensor& x, int64_t S, double radius, const std::vector<double>& u,
+                                      std::vector<double>& point) {
+  const int64_t N = x.dim(0), per = x.numel() / N;
+  std::vector<double> normal(size_t(N * S * per));
+  for (int64_t m = 0; m < N * S; ++m) {
+    const float* xn = x.data() + (m / S) * per;
+    double* p = point.data() + m * per;
+    double* nm = normal.data() + m * per;
+    double norm2 = 0;
+    for (int64_t i = 0; i < per; ++i) norm2 += (p[i] - double(xn[i])) * (p[i] - double(xn[i]));
+    const double norm = std::sqrt(norm2);
+    for (int64_t i = 0; i < per; ++i) {
+      nm[i] = norm > 0 ? (p[i] - double(xn[i])) / norm : u[size_t(m * per + i)];
+      p[i] = double(xn[i]) + radius * nm[i];
+    }
+  }
+  return normal;
+}
+
 class NegativeFluxAggregation : public Method {
  public:
   NegativeFluxAggregation() {
@@ -63,34 +118,8 @@ class NegativeFluxAggregation : public Method {
     ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));  // kept across passes
     const bool keep_points = r.options.boolean(info_, "keep-points");
 
-    // Start directions u[n][s], unit vectors in double.
     int64_t S = 0;
-    std::vector<double> u;
-    const std::string draws_file = r.options.text(info_, "draws");
-    if (!draws_file.empty()) {
-      const Tensor d = read_npy(draws_file);
-      bool fits = d.rank() == x.rank() + 1 && d.dim(0) == N && d.dim(1) >= 1;
-      for (int i = 1; fits && i < x.rank(); ++i) fits = d.dim(i + 1) == x.dim(i);
-      GL_CHECK(fits, draws_file, ": start directions of shape ", d.shape().str(), " must be [N, S, ...] with N = ", N,
-               " and the example shape of the input ", x.shape().str());
-      S = d.dim(1);
-      u.assign(d.data(), d.data() + d.numel());
-    } else {
-      S = r.options.integer(info_, "samples", 1, 1 << 20);
-      Tensor d(Shape{N, S, per});
-      Rng rng(uint64_t(r.options.integer(info_, "seed", 0, INT64_MAX)));
-      rng.fill_normal(d, 0.f, 1.f);
-      u.assign(d.data(), d.data() + d.numel());
-    }
-    for (int64_t m = 0; m < N * S; ++m) {
-      double* um = u.data() + m * per;
-      double norm2 = 0;
-      for (int64_t i = 0; i < per; ++i) norm2 += um[i] * um[i];
-      GL_CHECK(norm2 > 0 && std::isfinite(norm2), draws_file.empty() ? std::string("neflag") : draws_file,
-               ": start direction ", m % S, " of example ", m / S, " is zero or not finite");
-      const double inv = 1.0 / std::sqrt(norm2);
-      for (int64_t i = 0; i < per; ++i) um[i] *= inv;
-    }
+    const std::vector<double> u = start_directions(info_, r, S);
 
     // Current points in double; rows are handed to the model in float.
     std::vector<double> point(size_t(N * S * per));
@@ -118,21 +147,7 @@ class NegativeFluxAggregation : public Method {
         for (int64_t i = 0; i < per; ++i) p[i] -= scale * double(g[i]);
       }));
 
-    // Radial projection onto the sphere; the normal n̂ = (x̃ − x)/ε. A point still at x (zero
-    // gradients and ρ = 0) takes its start direction.
-    std::vector<double> normal(size_t(N * S * per));
-    for (int64_t m = 0; m < N * S; ++m) {
-      const float* xn = x.data() + (m / S) * per;
-      double* p = point.data() + m * per;
-      double* nm = normal.data() + m * per;
-      double norm2 = 0;
-      for (int64_t i = 0; i < per; ++i) norm2 += (p[i] - double(xn[i])) * (p[i] - double(xn[i]));
-      const double norm = std::sqrt(norm2);
-      for (int64_t i = 0; i < per; ++i) {
-        nm[i] = norm > 0 ? (p[i] - double(xn[i])) / norm : u[size_t(m * per + i)];
-        p[i] = double(xn[i]) + radius * nm[i];
-      }
-    }
+    const std::vector<double> normal = project_to_sphere(x, S, radius, u, point);
 
     Tensor flux(Shape{N, S});
     std::vector<double> sum(size_t(N * per), 0.0), flux_sum(size_t(N), 0.0), accepted(size_t(N), 0.0);

@@ -28,6 +28,75 @@ namespace gradlens {
 
 namespace {
 
+// α* per example: where f along γ first passes f(x′) + φ (f(x) − f(x′)), bracketed on the grid
+// t = j/steps (forward only) and narrowed by bisections; the score there.
+struct Split {
+  std::vector<double> alpha, score;
+  int64_t forwards = 0;
+};
+
+Split find_split(const Request& r, const Tensor& baseline, const std::vector<double>& input_scores,
+                 const std::vector<double>& baseline_scores, double phi, int64_t steps, int64_t bisections) {
+  const Tensor& x = r.input;
+  const int64_t N = x.dim(0);
+  auto point_at = [&](int64_t n, double t, float* row) { straight_line(x, baseline, n, t, row); };
+  // The threshold and the direction of the change, per example.
+  std::vector<double> threshold(static_cast<size_t>(N)), direction(static_cast<size_t>(N));
+  for (size_t n = 0; n < size_t(N); ++n) {
+    const double change = input_scores[n] - baseline_scores[n];
+    threshold[n] = baseline_scores[n] + phi * change;
+    direction[n] = change > 0 ? 1.0 : change < 0 ? -1.0 : 0.0;
+  }
+  auto past = [&](int64_t n, double score) { return direction[size_t(n)] * (score - threshold[size_t(n)]) > 0; };
+
+  // Bracket (lo, hi] of α* per example; hi = 1 with f(x) when no grid point is past the threshold.
+  std::vector<double> lo(size_t(N), 0.0), hi(size_t(N), 1.0);
+  Split out;
+  out.score = input_scores;
+  std::vector<double>& split_score = out.score;
+  std::vector<char> crossing(size_t(N), 0);
+  int64_t& forwards = out.forwards;
+  if (steps > 1) {
+    const auto grid = path_scores(r, steps - 1, [&](int64_t n, int64_t j, int64_t, float* row) {
+      point_at(n, double(j + 1) / double(steps), row);
+    });
+    forwards += N * (steps - 1);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t j = 0; j < steps - 1 && !crossing[size_t(n)]; ++j)
+        if (direction[size_t(n)] != 0 && past(n, grid[size_t(n)][size_t(j)])) {
+          crossing[size_t(n)] = 1;
+          lo[size_t(n)] = double(j) / double(steps);
+          hi[size_t(n)] = double(j + 1) / double(steps);
+          split_score[size_t(n)] = grid[size_t(n)][size_t(j)];
+        }
+  }
+  for (int64_t n = 0; n < N; ++n)
+    if (!crossing[size_t(n)] && direction[size_t(n)] != 0 && past(n, input_scores[size_t(n)])) {
+      crossing[size_t(n)] = 1;  // between the last grid point and x (φ < 1)
+      lo[size_t(n)] = double(steps - 1) / double(steps);
+    }
+  bool any_crossing = false;
+  for (char c : crossing) any_crossing = any_crossing || c;
+  for (int64_t b = 0; b < bisections && any_crossing; ++b) {
+    const auto mid_scores = path_scores(r, 1, [&](int64_t n, int64_t, int64_t, float* row) {
+      point_at(n, crossing[size_t(n)] ? 0.5 * (lo[size_t(n)] + hi[size_t(n)]) : 1.0, row);
+    });
+    forwards += N;
+    for (int64_t n = 0; n < N; ++n) {
+      if (!crossing[size_t(n)]) continue;
+      const double mid = 0.5 * (lo[size_t(n)] + hi[size_t(n)]), score = mid_scores[size_t(n)][0];
+      if (past(n, score)) {
+        hi[size_t(n)] = mid;
+        split_score[size_t(n)] = score;
+      } else {
+        lo[size_t(n)] = mid;
+      }
+    }
+  }
+  out.alpha = hi;
+  return out;
+}
+
 class SplitIG : public Method {
  public:
   SplitIG() {
@@ -64,58 +133,11 @@ class SplitIG : public Method {
     const int64_t N = x.dim(0), per = x.numel() / N;
     auto point_at = [&](int64_t n, double t, float* row) { straight_line(x, baseline, n, t, row); };
 
-    // The threshold and the direction of the change, per example.
     const std::vector<double> input_scores = example_scores(r, x), baseline_scores = example_scores(r, baseline);
-    std::vector<double> threshold(static_cast<size_t>(N)), direction(static_cast<size_t>(N));
-    for (size_t n = 0; n < size_t(N); ++n) {
-      const double change = input_scores[n] - baseline_scores[n];
-      threshold[n] = baseline_scores[n] + phi * change;
-      direction[n] = change > 0 ? 1.0 : change < 0 ? -1.0 : 0.0;
-    }
-    auto past = [&](int64_t n, double score) { return direction[size_t(n)] * (score - threshold[size_t(n)]) > 0; };
-
-    // Bracket (lo, hi] of α* per example; hi = 1 with f(x) when no grid point is past the threshold.
-    std::vector<double> lo(size_t(N), 0.0), hi(size_t(N), 1.0), split_score = input_scores;
-    std::vector<char> crossing(size_t(N), 0);
-    int64_t forwards = 0;
-    if (steps > 1) {
-      const auto grid = path_scores(r, steps - 1, [&](int64_t n, int64_t j, int64_t, float* row) {
-        point_at(n, double(j + 1) / double(steps), row);
-      });
-      forwards += N * (steps - 1);
-      for (int64_t n = 0; n < N; ++n)
-        for (int64_t j = 0; j < steps - 1 && !crossing[size_t(n)]; ++j)
-          if (direction[size_t(n)] != 0 && past(n, grid[size_t(n)][size_t(j)])) {
-            crossing[size_t(n)] = 1;
-            lo[size_t(n)] = double(j) / double(steps);
-            hi[size_t(n)] = double(j + 1) / double(steps);
-            split_score[size_t(n)] = grid[size_t(n)][size_t(j)];
-          }
-    }
-    for (int64_t n = 0; n < N; ++n)
-      if (!crossing[size_t(n)] && direction[size_t(n)] != 0 && past(n, input_scores[size_t(n)])) {
-        crossing[size_t(n)] = 1;  // between the last grid point and x (φ < 1)
-        lo[size_t(n)] = double(steps - 1) / double(steps);
-      }
-    bool any_crossing = false;
-    for (char c : crossing) any_crossing = any_crossing || c;
-    for (int64_t b = 0; b < bisections && any_crossing; ++b) {
-      const auto mid_scores = path_scores(r, 1, [&](int64_t n, int64_t, int64_t, float* row) {
-        point_at(n, crossing[size_t(n)] ? 0.5 * (lo[size_t(n)] + hi[size_t(n)]) : 1.0, row);
-      });
-      forwards += N;
-      for (int64_t n = 0; n < N; ++n) {
-        if (!crossing[size_t(n)]) continue;
-        const double mid = 0.5 * (lo[size_t(n)] + hi[size_t(n)]), score = mid_scores[size_t(n)][0];
-        if (past(n, score)) {
-          hi[size_t(n)] = mid;
-          split_score[size_t(n)] = score;
-        } else {
-          lo[size_t(n)] = mid;
-        }
-      }
-    }
-    const std::vector<double>& alpha_star = hi;
+    const Split split = find_split(r, baseline, input_scores, baseline_scores, phi, steps, bisections);
+    const std::vector<double>& split_score = split.score;
+    const int64_t forwards = split.forwards;
+    const std::vector<double>& alpha_star = split.alpha;
 
     // Left part on [0, α*] (points k < steps), right part on [α*, 1] (points k ≥ steps).
     std::vector<double> left_sum(size_t(N * per), 0.0), right_sum(right ? size_t(N * per) : 0, 0.0);

@@ -265,3 +265,43 @@ TEST_CASE("CAM errors name the layer") {
   CHECK_THROWS_WITH_AS(method("cam").explain(fx.request({{"layer", "relu1"}})),
                        doctest::Contains("is not followed by global average pooling"), Error);
 }
+
+namespace {
+// Counts the gradients the tape completes while the wrapped function's forwards are observed.
+struct BackwardCounter : Observer {
+  int64_t gradients = 0;
+  void on_backward(const NodeInfo&, const Tensor&, const Tensor&) override { ++gradients; }
+};
+class CountingFunction : public Function {
+ public:
+  CountingFunction(const Function& inner, BackwardCounter& counter) : inner_(inner), counter_(counter) {}
+  std::vector<Var> scores_and(Tape& tape, Var x, const std::vector<std::string>& names) const override {
+    tape.observe(&counter_);
+    return inner_.scores_and(tape, x, names);
+  }
+  const Model* model() const override { return inner_.model(); }
+
+ private:
+  const Function& inner_;
+  BackwardCounter& counter_;
+};
+}  // namespace
+
+TEST_CASE("the gradient-free CAMs run no backward, and say so; the gradient CAMs run one per example") {
+  Fixture fx;
+  for (const char* name : {"cam", "eigen-cam", "score-cam", "ablation-cam", "grad-cam", "eigen-grad-cam"}) {
+    CAPTURE(name);
+    BackwardCounter counter;
+    const CountingFunction counted(fx.f, counter);
+    Request r = fx.request({{"layer", "features"}});
+    r.function = &counted;
+    const Explanation e = method(name).explain(r);
+    const bool gradient_free = std::string(name) == "cam" || std::string(name) == "eigen-cam" ||
+                               std::string(name) == "score-cam" || std::string(name) == "ablation-cam";
+    CHECK(e.backward_passes == (gradient_free ? 0 : 3));
+    if (gradient_free)
+      CHECK(counter.gradients == 0);
+    else
+      CHECK(counter.gradients > 0);
+  }
+}
