@@ -191,5 +191,7 @@ TEST_CASE("evaluate: bad input is one line naming the file, flag or metric; noth
   write_npy(s / "wrong.npy", Tensor(Shape{2, 3, 32, 31}));
   check_rejected(run({"--attributions", s / "wrong.npy", "--metrics", "sparseness"}), "wrong.npy", out);
   check_rejected(run({"--methods", "gradient", "--metrics", "sparseness,made-up"}), "made-up", out);
+  write_npy(s / "fine.npy", Tensor(Shape{2, 3, 32, 32}, 1.f));
+  check_rejected(run({"--attributions", s / "fine.npy", "--metrics", "sensitivity-max"}), "sensitivity-max", out);
   check_rejected(run({"--methods", "gradient", "--metrics", "sparseness", "--tolerance", "4"}), "--tolerance", out);
 }

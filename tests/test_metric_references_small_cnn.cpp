@@ -65,6 +65,7 @@ TEST_CASE("metrics match the independent numpy/PyTorch references on small_cnn")
       {"insertion", {{"steps", "16"}, {"removal", "blur"}}, "insertion"},
       {"abpc", {{"steps", "16"}, {"removal", "zero"}}, "abpc"},
       {"aopc", {{"patch", "8"}, {"regions", "10"}, {"removal", "mean"}}, "aopc"},
+      {"road", {{"fractions", "4"}, {"noise", "0"}}, "road"},
       {"average-drop", {}, "average-drop", 100},
       {"increase-in-confidence", {}, "increase-in-confidence", 100},
       {"average-drop-in-deletion", {}, "average-drop-in-deletion", 100},

@@ -196,3 +196,23 @@ TEST_CASE("faithfulness metrics are bitwise identical for any thread count (smal
   CHECK(runs[0] == runs[1]);
   CHECK(runs[0] == runs[2]);
 }
+
+TEST_CASE("road: linear imputation restores a constant image; the noise is seeded") {
+  // f = w·x on a constant image: every imputed value is the constant again (noise 0), so both
+  // curves stay at f(x) and ROAD is 0; with noise, the same seed gives the same value.
+  const Tensor x(Shape{1, 1, 2, 4}, 0.75f);
+  MetricInput in;
+  in.function = &kLinear;
+  in.input = x;
+  in.attribution = random_tensor(Shape{1, 1, 2, 4}, 8);
+  in.targets = {0};
+  const MetricResult r = run_metric("road", in, {{"fractions", "3"}, {"noise", "0"}});
+  double fx = 0;
+  for (int64_t i = 0; i < kD; ++i) fx += kW[i] * 0.75;
+  CHECK(std::fabs(r.values[0]) < 1e-6);
+  for (double v : r.curves[0]) CHECK(v == doctest::Approx(fx).epsilon(1e-5));
+  CHECK(r.curve_x == std::vector<double>{0.25, 0.5, 0.75});
+  const MetricResult a = run_metric("road", in, {{"noise", "0.1"}}), b = run_metric("road", in, {{"noise", "0.1"}});
+  CHECK(a.values == b.values);
+  CHECK(a.per_example.at("morf")[0] != doctest::Approx(fx));
+}

@@ -44,6 +44,9 @@ struct MetricInput {
   int64_t batch = 32;                  // rows per forward
   uint64_t seed = 0;
   Options options;                     // metric parameters by name, as text
+  // For the metrics that recompute maps (robustness): the method that made them and its options.
+  const Method* method = nullptr;
+  Options method_options;
 };
 
 struct MetricResult {

@@ -475,6 +475,8 @@ int run_evaluate(const std::vector<std::string>& argv) {
     GL_CHECK(find_metric(name), "--metrics: unknown metric '", name, "' (gradlens evaluate --list)");
     chosen.push_back(find_metric(name));
     for (const Parameter& p : chosen.back()->info().parameters) declared.insert(p.name);
+    GL_CHECK(chosen.back()->info().group != "robustness" || args.has("methods"), "--metrics: '", name,
+             "' recomputes maps on perturbed inputs and needs --methods, not --attributions");
     if (chosen.back()->info().needs_region)
       GL_CHECK(args.has("masks") || args.has("boxes"), "--metrics: '", name, "' needs --masks or --boxes");
   }
@@ -593,6 +595,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
     for (const Metric* m : chosen) {
       MetricInput in = base;
       in.attribution = a;
+      in.method = given.empty() ? &method(name) : nullptr;
       for (const Parameter& p : m->info().parameters)
         if (args.has(p.name)) in.options.set(p.name, args.get(p.name));
       MetricResult res = m->evaluate(in);
