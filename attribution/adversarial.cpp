@@ -10,6 +10,7 @@
 
 #include "attribution/gradients.h"
 #include "engine/error.h"
+#include "engine/number_text.h"
 
 namespace gradlens {
 
@@ -56,18 +57,14 @@ Parameter bounds_parameter() {
 std::vector<double> parse_number_list(const MethodInfo& m, const std::string& name, const std::string& text,
                                       double min, double max) {
   std::vector<double> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    errno = 0;
-    const double d = std::strtod(item.c_str(), &end);
-    GL_CHECK(!item.empty() && *end == '\0' && errno == 0 && std::isfinite(d), m.name, ": --", name,
-             " expects comma-separated numbers, got '", text, "'");
+  const bool parsed = for_each_item(text, [&](const std::string& item) {
+    double d = 0;
+    if (!parse_real(item, d)) return false;
     GL_CHECK(d >= min && d <= max, m.name, ": --", name, " values must be in [", min, ", ", max, "], got ", d);
     out.push_back(d);
-  }
-  GL_CHECK(!out.empty() && text.back() != ',', m.name, ": --", name, " expects comma-separated numbers, got '", text, "'");
+    return true;
+  });
+  GL_CHECK(parsed, m.name, ": --", name, " expects comma-separated numbers, got '", text, "'");
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "attribution/cam.h"
 
+#include "attribution/gradients.h"
+
 #include <algorithm>
 
 #include "engine/error.h"
@@ -144,6 +146,45 @@ std::vector<Parameter> cam_parameters(std::vector<Parameter> extra) {
   };
   p.insert(p.end(), extra.begin(), extra.end());
   return p;
+}
+
+MethodInfo cam_info(const char* name, const char* paper, const char* cost, const char* summary,
+                    std::vector<Parameter> extra) {
+  MethodInfo m;
+  m.name = name;
+  m.family = "cam";
+  m.paper = paper;
+  m.cost = cost;
+  m.summary = summary;
+  m.parameters = cam_parameters(std::move(extra));
+  m.layer_map = true;
+  return m;
+}
+
+LayerPass layer_pass(const MethodInfo& info, const Request& r, bool gradients) {
+  LayerPass p;
+  p.layer = cam_layer(info, r);
+  PassOptions o;
+  o.batch = r.batch;
+  o.input_gradient = false;
+  o.layers = {p.layer};
+  o.layer_gradients = gradients;  // without: forward only
+  PassResult res = gradient_pass(*r.function, r.input, r.targets, r.contrast, o);
+  p.A = std::move(res.layers[0].activation);
+  p.G = std::move(res.layers[0].gradient);
+  p.scores = std::move(res.scores);
+  return p;
+}
+
+Explanation finish_cam(const MethodInfo& info, const Request& r, const LayerPass& p, Tensor map,
+                   int64_t forwards, int64_t backwards) {
+  Explanation e;
+  e.attribution = finish_layer_map(info, r, std::move(map));
+  e.scores = p.scores;
+  e.notes["layer"] = p.layer;
+  e.forward_passes = forwards;
+  e.backward_passes = backwards;
+  return e;
 }
 
 }  // namespace gradlens

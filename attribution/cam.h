@@ -34,4 +34,27 @@ Tensor finish_layer_map(const MethodInfo& info, const Request& request, Tensor m
 // Parameters every CAM method takes.
 std::vector<Parameter> cam_parameters(std::vector<Parameter> extra = {});
 
+// A CAM method's MethodInfo: family "cam", layer maps, cam_parameters() + extra.
+MethodInfo cam_info(const char* name, const char* paper, const char* cost, const char* summary,
+                    std::vector<Parameter> extra = {});
+
+// The request's CAM layer: its activations A [N,K,h,w] and, with gradients, G = ∂score/∂A (one
+// backward); without, a forward-only pass (no backward runs, G is empty).
+struct LayerPass {
+  std::string layer;
+  Tensor A, G;
+  std::vector<double> scores;
+};
+LayerPass layer_pass(const MethodInfo& info, const Request& r, bool gradients = true);
+
+// The explanation of a CAM map: finish_layer_map, the scores, the layer and the pass counts.
+Explanation finish_cam(const MethodInfo& info, const Request& r, const LayerPass& p, Tensor map, int64_t forwards,
+                       int64_t backwards);
+
+// Grad-CAM++ weights (Chattopadhyay et al. 2018, eq. 19): α = D2 / (2·D2 + Σ_ab A_ab·D3) with
+// D2 = G², D3 = G³ of G_for_powers (or the given D2, D3: Smooth Grad-CAM++'s noisy means),
+// w = Σ α·relu(D1); [N, K].
+Tensor grad_cam_pp_weights(const Tensor& A, const Tensor& D1, const Tensor& G_for_powers, const Tensor* D2 = nullptr,
+                           const Tensor* D3 = nullptr);
+
 }  // namespace gradlens

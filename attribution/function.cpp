@@ -1,25 +1,18 @@
 #include "attribution/function.h"
 
 #include "engine/error.h"
+#include "engine/enum_table.h"
 #include "engine/ops.h"
 
 namespace gradlens {
 
-ScoreKind parse_score_kind(const std::string& name) {
-  if (name == "logit") return ScoreKind::logit;
-  if (name == "prob") return ScoreKind::prob;
-  if (name == "log-prob") return ScoreKind::log_prob;
-  fail("unknown score '", name, "' (expected logit, prob or log-prob)");
-}
+namespace {
+const EnumName<ScoreKind> kScoreKinds[] = {
+    {"logit", ScoreKind::logit}, {"prob", ScoreKind::prob}, {"log-prob", ScoreKind::log_prob}};
+}  // namespace
 
-const char* score_kind_name(ScoreKind kind) {
-  switch (kind) {
-    case ScoreKind::logit: return "logit";
-    case ScoreKind::prob: return "prob";
-    case ScoreKind::log_prob: return "log-prob";
-  }
-  return "?";
-}
+ScoreKind parse_score_kind(const std::string& name) { return enum_value(kScoreKinds, name, "score"); }
+const char* score_kind_name(ScoreKind kind) { return enum_name(kScoreKinds, kind); }
 
 namespace {
 // Scores as [N, C]: a rank-1 output is one score per example.

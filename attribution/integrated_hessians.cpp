@@ -35,6 +35,7 @@
 #include "attribution/method.h"
 #include "attribution/path.h"
 #include "engine/error.h"
+#include "engine/number_text.h"
 
 namespace gradlens {
 
@@ -96,9 +97,9 @@ std::vector<int64_t> parse_features(const std::string& text, int64_t d) {
     return out;
   }
   auto number = [&](const std::string& s) {
-    GL_CHECK(!s.empty() && s.find_first_not_of("0123456789") == std::string::npos,
+    int64_t v = 0;
+    GL_CHECK(s.find_first_not_of("0123456789") == std::string::npos && parse_integer(s, v),
              "--features: '", s, "' is not a feature index (expected all, or e.g. 0,3,5-9)");
-    const int64_t v = std::stoll(s);
     GL_CHECK(v < d, "--features: index ", v, " is out of range for ", d, " features per example");
     return v;
   };

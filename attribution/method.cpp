@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "engine/error.h"
+#include "engine/number_text.h"
 
 namespace gradlens {
 
@@ -25,22 +26,16 @@ std::string Options::text(const MethodInfo& m, const std::string& name) const {
 
 double Options::number(const MethodInfo& m, const std::string& name, double min, double max) const {
   const std::string v = text(m, name);
-  char* end = nullptr;
-  errno = 0;
-  const double d = std::strtod(v.c_str(), &end);
-  GL_CHECK(!v.empty() && *end == '\0' && errno == 0 && std::isfinite(d), m.name, ": --", name,
-           " expects a number, got '", v, "'");
+  double d = 0;
+  GL_CHECK(parse_real(v, d), m.name, ": --", name, " expects a number, got '", v, "'");
   GL_CHECK(d >= min && d <= max, m.name, ": --", name, " must be in [", min, ", ", max, "], got ", d);
   return d;
 }
 
 int64_t Options::integer(const MethodInfo& m, const std::string& name, int64_t min, int64_t max) const {
   const std::string v = text(m, name);
-  char* end = nullptr;
-  errno = 0;
-  const long long i = std::strtoll(v.c_str(), &end, 10);
-  GL_CHECK(!v.empty() && *end == '\0' && errno == 0, m.name, ": --", name,
-           " expects an integer, got '", v, "'");
+  int64_t i = 0;
+  GL_CHECK(parse_integer(v, i), m.name, ": --", name, " expects an integer, got '", v, "'");
   GL_CHECK(i >= min && i <= max, m.name, ": --", name, " must be in [", min, ", ", max, "], got ", i);
   return i;
 }

@@ -5,26 +5,27 @@
 
 #include "attribution/gradients.h"
 #include "engine/error.h"
+#include "engine/enum_table.h"
 #include "engine/random.h"
 
 namespace gradlens {
 
-NoiseKind parse_noise_kind(const std::string& name) {
-  if (name == "none") return NoiseKind::none;
-  if (name == "smoothgrad") return NoiseKind::smoothgrad;
-  if (name == "smoothgrad-sq") return NoiseKind::smoothgrad_sq;
-  if (name == "vargrad") return NoiseKind::vargrad;
-  fail("unknown noise wrapper '", name, "' (expected smoothgrad, smoothgrad-sq or vargrad)");
-}
+namespace {
+const EnumName<NoiseKind> kNoiseKinds[] = {{"none", NoiseKind::none},
+                                           {"smoothgrad", NoiseKind::smoothgrad},
+                                           {"smoothgrad-sq", NoiseKind::smoothgrad_sq},
+                                           {"vargrad", NoiseKind::vargrad}};
+}  // namespace
 
-const char* noise_kind_name(NoiseKind kind) {
-  switch (kind) {
-    case NoiseKind::none: return "none";
-    case NoiseKind::smoothgrad: return "smoothgrad";
-    case NoiseKind::smoothgrad_sq: return "smoothgrad-sq";
-    case NoiseKind::vargrad: return "vargrad";
-  }
-  return "?";
+NoiseKind parse_noise_kind(const std::string& name) { return enum_value(kNoiseKinds, name, "noise wrapper"); }
+const char* noise_kind_name(NoiseKind kind) { return enum_name(kNoiseKinds, kind); }
+
+void noisy_copies(const Tensor& x, int64_t n, int64_t S, double level, Rng& rng, float* out) {
+  const int64_t per = x.numel() / x.dim(0);
+  const float* xn = x.data() + n * per;
+  const auto [lo, hi] = std::minmax_element(xn, xn + per);
+  const double sigma = level * double(*hi - *lo);
+  for (int64_t j = 0; j < S * per; ++j) out[j] = float(xn[j % per] + sigma * rng.normal());
 }
 
 Explanation explain_with_noise(const Method& method, const Request& request, const NoiseOptions& noise) {
@@ -51,16 +52,10 @@ Explanation explain_with_noise(const Method& method, const Request& request, con
   Tensor samples(sample_shape);
   for (int64_t n = 0; n < N; ++n) {
     const float* xn = x.data() + n * per;
-    const auto [lo, hi] = std::minmax_element(xn, xn + per);
-    const double sigma = noise.level * double(*hi - *lo);
-    for (int64_t s = 0; s < S; ++s) {
-      float* dst = samples.data() + s * per;
-      if (given) {
-        const float* eps = noise.noise.data() + (n * S + s) * per;
-        for (int64_t i = 0; i < per; ++i) dst[i] = xn[i] + eps[i];
-      } else {
-        for (int64_t i = 0; i < per; ++i) dst[i] = float(xn[i] + sigma * rng.normal());
-      }
+    if (!given) noisy_copies(x, n, S, noise.level, rng, samples.data());
+    for (int64_t s = 0; given && s < S; ++s) {
+      const float* eps = noise.noise.data() + (n * S + s) * per;
+      for (int64_t i = 0; i < per; ++i) samples[s * per + i] = xn[i] + eps[i];
     }
     Request sub = request;
     sub.input = samples;

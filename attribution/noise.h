@@ -10,6 +10,7 @@
 #include <string>
 
 #include "attribution/method.h"
+#include "engine/random.h"
 
 namespace gradlens {
 
@@ -24,6 +25,10 @@ struct NoiseOptions {
   uint64_t seed = 0;
   Tensor noise;  // optional exact draws [N, S, ...]; overrides samples, level and seed
 };
+
+// S noisy copies of example n of x into `out` [S·per floats]: x_n + ε, ε ~ N(0, σ²) drawn from
+// rng in row order, σ = level · (max(x_n) − min(x_n)).
+void noisy_copies(const Tensor& x, int64_t n, int64_t S, double level, Rng& rng, float* out);
 
 Explanation explain_with_noise(const Method& method, const Request& request, const NoiseOptions& noise);
 

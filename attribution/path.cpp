@@ -15,8 +15,7 @@ std::vector<Parameter> path_chunk_parameters() {
 
 std::vector<Parameter> quadrature_parameters(const std::string& default_rule, const std::string& default_steps) {
   return {{"steps", default_steps, "quadrature nodes along the path"},
-          {"rule", default_rule,
-           "gauss-legendre|riemann-left|riemann-right|riemann-middle|riemann-trapezoid"}};
+          {"rule", default_rule, quadrature_rule_names()}};
 }
 
 Quadrature parse_quadrature(const MethodInfo& m, const Options& options) {

@@ -6,18 +6,23 @@
 #include <cmath>
 
 #include "engine/error.h"
+#include "engine/enum_table.h"
 
 namespace gradlens {
 
+namespace {
+const EnumName<QuadratureRule> kQuadratureRules[] = {{"gauss-legendre", QuadratureRule::gauss_legendre},
+                                                     {"riemann-left", QuadratureRule::riemann_left},
+                                                     {"riemann-right", QuadratureRule::riemann_right},
+                                                     {"riemann-middle", QuadratureRule::riemann_middle},
+                                                     {"riemann-trapezoid", QuadratureRule::riemann_trapezoid}};
+}  // namespace
+
 QuadratureRule parse_quadrature_rule(const std::string& name) {
-  if (name == "gauss-legendre") return QuadratureRule::gauss_legendre;
-  if (name == "riemann-left") return QuadratureRule::riemann_left;
-  if (name == "riemann-right") return QuadratureRule::riemann_right;
-  if (name == "riemann-middle") return QuadratureRule::riemann_middle;
-  if (name == "riemann-trapezoid") return QuadratureRule::riemann_trapezoid;
-  fail("unknown quadrature rule '", name,
-       "' (expected gauss-legendre, riemann-left, riemann-right, riemann-middle or riemann-trapezoid)");
+  return enum_value(kQuadratureRules, name, "quadrature rule");
 }
+
+std::string quadrature_rule_names() { return enum_choices(kQuadratureRules, "|", "|"); }
 
 namespace {
 // Gauss–Legendre nodes and weights on [−1, 1] by Newton's method on P_n, using the three-term

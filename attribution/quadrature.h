@@ -10,6 +10,7 @@ namespace gradlens {
 
 enum class QuadratureRule { gauss_legendre, riemann_left, riemann_right, riemann_middle, riemann_trapezoid };
 QuadratureRule parse_quadrature_rule(const std::string& name);  // "gauss-legendre", "riemann-left", ...
+std::string quadrature_rule_names();                            // "gauss-legendre|riemann-left|..."
 
 struct Quadrature {
   std::vector<double> nodes;    // t_k in [0, 1], ascending

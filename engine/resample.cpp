@@ -4,16 +4,17 @@
 #include <cmath>
 
 #include "engine/error.h"
+#include "engine/enum_table.h"
 #include "engine/parallel.h"
 
 namespace gradlens {
 
-Resample parse_resample(const std::string& name) {
-  if (name == "bilinear") return Resample::bilinear;
-  if (name == "nearest") return Resample::nearest;
-  if (name == "bilinear-corners") return Resample::bilinear_corners;
-  fail("unknown resampling '", name, "' (expected bilinear, nearest or bilinear-corners)");
-}
+namespace {
+const EnumName<Resample> kResampling[] = {
+    {"bilinear", Resample::bilinear}, {"nearest", Resample::nearest}, {"bilinear-corners", Resample::bilinear_corners}};
+}  // namespace
+
+Resample parse_resample(const std::string& name) { return enum_value(kResampling, name, "resampling"); }
 
 namespace {
 struct Tap {

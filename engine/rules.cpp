@@ -3,27 +3,19 @@
 #include <algorithm>
 
 #include "engine/error.h"
+#include "engine/enum_table.h"
 #include "engine/parallel.h"
 
 namespace gradlens {
 
-ReluRule parse_relu_rule(const std::string& name) {
-  if (name == "standard") return ReluRule::standard;
-  if (name == "deconvnet") return ReluRule::deconvnet;
-  if (name == "guided") return ReluRule::guided;
-  if (name == "rectgrad") return ReluRule::rectgrad;
-  fail("unknown ReLU rule '", name, "' (expected standard, deconvnet, guided or rectgrad)");
-}
+namespace {
+const EnumName<ReluRule> kReluRules[] = {
+    {"standard", ReluRule::standard}, {"deconvnet", ReluRule::deconvnet},
+    {"guided", ReluRule::guided}, {"rectgrad", ReluRule::rectgrad}};
+}  // namespace
 
-const char* relu_rule_name(ReluRule rule) {
-  switch (rule) {
-    case ReluRule::standard: return "standard";
-    case ReluRule::deconvnet: return "deconvnet";
-    case ReluRule::guided: return "guided";
-    case ReluRule::rectgrad: return "rectgrad";
-  }
-  return "?";
-}
+ReluRule parse_relu_rule(const std::string& name) { return enum_value(kReluRules, name, "ReLU rule"); }
+const char* relu_rule_name(ReluRule rule) { return enum_name(kReluRules, rule); }
 
 float percentile_inplace(float* v, int64_t n, float q) {
   GL_CHECK(n > 0, "percentile of an empty set");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/enum_table.h"
 #include "engine/rules.h"
 
 namespace gradlens {
@@ -63,25 +64,17 @@ const Anchor kInferno[] = {
 const Anchor kBwr[] = {{0.f, 0.f, 0.f, 1.f}, {0.5f, 1.f, 1.f, 1.f}, {1.f, 1.f, 0.f, 0.f}};
 }  // namespace
 
-Colormap parse_colormap(const std::string& name) {
-  if (name == "jet") return Colormap::jet;
-  if (name == "viridis") return Colormap::viridis;
-  if (name == "inferno") return Colormap::inferno;
-  if (name == "gray" || name == "grey") return Colormap::gray;
-  if (name == "bwr") return Colormap::bwr;
-  fail("unknown colormap '", name, "' (expected jet, viridis, inferno, gray or bwr)");
-}
+const EnumName<Colormap> kColormaps[] = {{"jet", Colormap::jet},   {"viridis", Colormap::viridis},
+                                         {"inferno", Colormap::inferno}, {"gray", Colormap::gray},
+                                         {"bwr", Colormap::bwr},   {"grey", Colormap::gray}};
+const EnumName<ChannelReduction> kChannelReductions[] = {
+    {"max-abs", ChannelReduction::max_abs}, {"sum-abs", ChannelReduction::sum_abs}, {"sum", ChannelReduction::sum}};
+const EnumName<Sign> kSigns[] = {{"absolute", Sign::absolute}, {"positive", Sign::positive},
+                                 {"negative", Sign::negative}, {"all", Sign::all},
+                                 {"absolute_value", Sign::absolute}};
 
-const char* colormap_name(Colormap c) {
-  switch (c) {
-    case Colormap::jet: return "jet";
-    case Colormap::viridis: return "viridis";
-    case Colormap::inferno: return "inferno";
-    case Colormap::gray: return "gray";
-    case Colormap::bwr: return "bwr";
-  }
-  return "?";
-}
+Colormap parse_colormap(const std::string& name) { return enum_value(kColormaps, name, "colormap"); }
+const char* colormap_name(Colormap c) { return enum_name(kColormaps, c); }
 
 std::array<float, 3> colormap_rgb(Colormap c, float t) {
   t = std::isnan(t) ? 0.f : std::clamp(t, 0.f, 1.f);
@@ -102,20 +95,9 @@ std::array<float, 3> colormap_rgb(Colormap c, float t) {
 }
 
 ChannelReduction parse_channel_reduction(const std::string& name) {
-  if (name == "max-abs") return ChannelReduction::max_abs;
-  if (name == "sum-abs") return ChannelReduction::sum_abs;
-  if (name == "sum") return ChannelReduction::sum;
-  fail("unknown channel reduction '", name, "' (expected max-abs, sum-abs or sum)");
+  return enum_value(kChannelReductions, name, "channel reduction");
 }
-
-const char* channel_reduction_name(ChannelReduction r) {
-  switch (r) {
-    case ChannelReduction::max_abs: return "max-abs";
-    case ChannelReduction::sum_abs: return "sum-abs";
-    case ChannelReduction::sum: return "sum";
-  }
-  return "?";
-}
+const char* channel_reduction_name(ChannelReduction r) { return enum_name(kChannelReductions, r); }
 
 Tensor reduce_channels(const Tensor& chw, ChannelReduction r) {
   GL_CHECK(chw.rank() == 3, "channel reduction expects [C, H, W], got ", chw.shape().str());
@@ -134,23 +116,8 @@ Tensor reduce_channels(const Tensor& chw, ChannelReduction r) {
   return out;
 }
 
-Sign parse_sign(const std::string& name) {
-  if (name == "absolute" || name == "absolute_value") return Sign::absolute;
-  if (name == "positive") return Sign::positive;
-  if (name == "negative") return Sign::negative;
-  if (name == "all") return Sign::all;
-  fail("unknown sign '", name, "' (expected absolute, positive, negative or all)");
-}
-
-const char* sign_name(Sign s) {
-  switch (s) {
-    case Sign::absolute: return "absolute";
-    case Sign::positive: return "positive";
-    case Sign::negative: return "negative";
-    case Sign::all: return "all";
-  }
-  return "?";
-}
+Sign parse_sign(const std::string& name) { return enum_value(kSigns, name, "sign"); }
+const char* sign_name(Sign s) { return enum_name(kSigns, s); }
 
 float percentile(const Tensor& values, double q) {
   GL_CHECK(values.numel() > 0, "percentile of an empty map");

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "engine/error.h"
+#include "engine/number_text.h"
 
 namespace gradlens::cli {
 
@@ -61,20 +62,10 @@ std::string Args::get(const std::string& name) const {
   return it == values_.end() ? f.fallback : it->second;
 }
 
-std::optional<std::string> Args::optional(const std::string& name) const {
-  find(name);
-  auto it = values_.find(name);
-  if (it == values_.end()) return std::nullopt;
-  return it->second;
-}
-
 int64_t Args::get_int(const std::string& name, int64_t min, int64_t max) const {
   const std::string v = get(name);
-  char* end = nullptr;
-  errno = 0;
-  const long long parsed = std::strtoll(v.c_str(), &end, 10);
-  GL_CHECK(!v.empty() && end && *end == '\0' && errno == 0, "flag '--",
-           name, "' expects an integer, got '", v, "'");
+  int64_t parsed = 0;
+  GL_CHECK(parse_integer(v, parsed), "flag '--", name, "' expects an integer, got '", v, "'");
   GL_CHECK(parsed >= min && parsed <= max, "flag '--", name, "' must be in [",
            min, ", ", max, "], got ", parsed);
   return parsed;
@@ -82,11 +73,8 @@ int64_t Args::get_int(const std::string& name, int64_t min, int64_t max) const {
 
 double Args::get_double(const std::string& name) const {
   const std::string v = get(name);
-  char* end = nullptr;
-  errno = 0;
-  const double parsed = std::strtod(v.c_str(), &end);
-  GL_CHECK(!v.empty() && end && *end == '\0' && errno == 0 && std::isfinite(parsed),
-           "flag '--", name, "' expects a number, got '", v, "'");
+  double parsed = 0;
+  GL_CHECK(parse_real(v, parsed), "flag '--", name, "' expects a number, got '", v, "'");
   return parsed;
 }
 

@@ -3,7 +3,6 @@
 // exits with code 2.
 #pragma once
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +24,6 @@ class Args {
   bool has(const std::string& name) const;  // given on the command line
   bool flag(const std::string& name) const { return has(name); }  // for switches
   std::string get(const std::string& name) const;  // given value, else the default
-  std::optional<std::string> optional(const std::string& name) const;
   int64_t get_int(const std::string& name, int64_t min, int64_t max) const;
   double get_double(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }

@@ -119,28 +119,12 @@ int run_compare(const std::vector<std::string>& argv) {
   std::set<std::string> own = {"methods", "out", "labels", "target", "score", "batch", "no-relu", "json"};
   for (const Flag& f : preprocessing_flags()) own.insert(f.name);
   for (const Flag& f : rendering_flags()) own.insert(f.name);
-  std::vector<Options> options(chosen.size());
-  for (const Flag& f : flags) {
-    if (own.count(f.name) || !args.has(f.name)) continue;
-    bool used = false;
-    for (size_t m = 0; m < chosen.size(); ++m)
-      for (const Parameter& p : chosen[m]->info().parameters)
-        if (p.name == f.name) {
-          options[m].set(f.name, args.get(f.name));
-          used = true;
-        }
-    GL_CHECK(used, "--", f.name, " applies to none of the methods given");
-  }
-  if (args.flag("no-relu")) {
-    bool used = false;
-    for (size_t m = 0; m < chosen.size(); ++m)
-      for (const Parameter& p : chosen[m]->info().parameters)
-        if (p.name == "relu") {
-          options[m].set("relu", "false");
-          used = true;
-        }
-    GL_CHECK(used, "--no-relu applies to CAM methods, none of which is given");
-  }
+  std::vector<const MethodInfo*> infos;
+  for (const Method* m : chosen) infos.push_back(&m->info());
+  const MethodFlags given = method_options(args, flags, own, infos);
+  GL_CHECK(given.unused.empty(), "--", given.unused.empty() ? "" : given.unused[0], " applies to none of the methods given");
+  GL_CHECK(!given.no_relu_unused, "--no-relu applies to CAM methods, none of which is given");
+  const std::vector<Options>& options = given.options;
 
   auto model = load_model(pos[0]);
   const Preprocessing prep = preprocessing_from_args(args, *model);

@@ -114,23 +114,14 @@ int run_explain(const std::vector<std::string>& argv) {
   r.batch = batch;
   r.targets = parse_targets(args.get("target"), scores, "target");
   if (args.has("contrast")) r.contrast = parse_targets(args.get("contrast"), scores, "contrast");
-  const std::set<std::string> own = own_flags();
-  std::set<std::string> declared;
-  for (const Parameter& p : info.parameters) declared.insert(p.name);
-  for (const Flag& fl : explain_flags()) {
-    if (own.count(fl.name) || !args.has(fl.name)) continue;
-    if (declared.count(fl.name)) {
-      r.options.set(fl.name, args.get(fl.name));
-      continue;
-    }
-    const bool noise_flag = fl.name == "samples" || fl.name == "noise-level" || fl.name == "seed";
-    GL_CHECK(noise_flag && args.get("noise") != "none", "--", fl.name, " does not apply to method '",
-             info.name, "'", noise_flag ? " without --noise" : "");
+  const MethodFlags given = method_options(args, explain_flags(), own_flags(), {&info});
+  for (const std::string& name : given.unused) {  // the noise wrapper's flags are its own
+    const bool noise_flag = name == "samples" || name == "noise-level" || name == "seed";
+    GL_CHECK(noise_flag && args.get("noise") != "none", "--", name, " does not apply to method '", info.name, "'",
+             noise_flag ? " without --noise" : "");
   }
-  if (args.flag("no-relu")) {
-    GL_CHECK(declared.count("relu"), "--no-relu applies to CAM methods, not to '", info.name, "'");
-    r.options.set("relu", "false");
-  }
+  GL_CHECK(!given.no_relu_unused, "--no-relu applies to CAM methods, not to '", info.name, "'");
+  r.options = given.options[0];
   NoiseOptions noise;
   noise.kind = parse_noise_kind(args.get("noise"));
   if (noise.kind != NoiseKind::none) {

@@ -6,6 +6,7 @@
 
 #include "attribution/cam.h"
 #include "engine/error.h"
+#include "engine/number_text.h"
 #include "tools/cli/args.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/inputs.h"
@@ -23,15 +24,12 @@ std::string dims_text(const std::vector<int64_t>& dims) {
 
 Shape parse_shape(const std::string& text) {
   Shape s;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    const long long v = std::strtoll(item.c_str(), &end, 10);
-    GL_CHECK(!item.empty() && *end == '\0' && v > 0 && v < (1ll << 31), "--input-shape: '", item,
-             "' is not a positive extent");
+  for_each_item(text, [&](const std::string& item) {
+    int64_t v = 0;
+    GL_CHECK(parse_integer(item, v) && v > 0 && v < (1ll << 31), "--input-shape: '", item, "' is not a positive extent");
     s.push_back(v);
-  }
+    return true;
+  });
   return s;
 }
 }  // namespace

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/number_text.h"
 #include "io/image.h"
 
 namespace gradlens::cli {
@@ -19,11 +20,10 @@ namespace {
 std::pair<int64_t, int64_t> parse_size(const std::string& text, const char* flag) {
   const size_t x = text.find('x');
   auto number = [&](const std::string& s) {
-    char* end = nullptr;
-    const long long v = std::strtoll(s.c_str(), &end, 10);
-    GL_CHECK(!s.empty() && *end == '\0' && v > 0 && v <= 65536, "--", flag, " expects H, HxW or a size in pixels, got '",
+    int64_t v = 0;
+    GL_CHECK(parse_integer(s, v) && v > 0 && v <= 65536, "--", flag, " expects H, HxW or a size in pixels, got '",
              text, "'");
-    return int64_t(v);
+    return v;
   };
   if (x == std::string::npos) {
     const int64_t v = number(text);
@@ -34,15 +34,13 @@ std::pair<int64_t, int64_t> parse_size(const std::string& text, const char* flag
 
 std::vector<float> parse_floats(const std::string& text, const char* flag) {
   std::vector<float> values;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    const double v = std::strtod(item.c_str(), &end);
-    GL_CHECK(!item.empty() && *end == '\0' && std::isfinite(v), "--", flag, ": '", item, "' is not a number");
+  GL_CHECK(!text.empty(), "--", flag, " is empty");
+  for_each_item(text, [&](const std::string& item) {
+    double v = 0;
+    GL_CHECK(parse_real(item, v), "--", flag, ": '", item, "' is not a number");
     values.push_back(float(v));
-  }
-  GL_CHECK(!values.empty(), "--", flag, " is empty");
+    return true;
+  });
   return values;
 }
 }  // namespace

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/number_text.h"
 #include "io/npy.h"
 #include "io/onnx.h"
 
@@ -72,16 +73,14 @@ std::vector<int64_t> parse_targets(const std::string& text, const Tensor& scores
   const int64_t N = scores.dim(0), C = scores.dim(1);
   if (text == "auto") return argmax_rows(scores);
   std::vector<int64_t> values;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    const long long v = std::strtoll(item.c_str(), &end, 10);
-    GL_CHECK(!item.empty() && *end == '\0', "--", flag, ": '", item, "' is not a class index");
+  GL_CHECK(!text.empty(), "--", flag, " is empty");
+  for_each_item(text, [&](const std::string& item) {
+    int64_t v = 0;
+    GL_CHECK(parse_integer(item, v), "--", flag, ": '", item, "' is not a class index");
     GL_CHECK(v >= 0 && v < C, "--", flag, ": class ", v, " is out of range (the model has ", C, " classes)");
     values.push_back(v);
-  }
-  GL_CHECK(!values.empty(), "--", flag, " is empty");
+    return true;
+  });
   if (values.size() == 1) return std::vector<int64_t>(size_t(N), values[0]);
   GL_CHECK(int64_t(values.size()) == N, "--", flag, " gives ", values.size(), " classes for ", N,
            " examples (give one, or one per example)");

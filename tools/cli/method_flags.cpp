@@ -19,4 +19,25 @@ void append_method_parameter_flags(std::vector<Flag>& flags, const std::set<std:
     }
 }
 
+MethodFlags method_options(const Args& args, const std::vector<Flag>& flags, const std::set<std::string>& own,
+                           const std::vector<const MethodInfo*>& methods) {
+  MethodFlags out;
+  out.options.resize(methods.size());
+  // Sets name=value on every method declaring `name`; false when none does.
+  auto give = [&](const std::string& name, const std::string& value) {
+    bool used = false;
+    for (size_t m = 0; m < methods.size(); ++m)
+      for (const Parameter& p : methods[m]->parameters)
+        if (p.name == name) {
+          out.options[m].set(name, value);
+          used = true;
+        }
+    return used;
+  };
+  for (const Flag& f : flags)
+    if (!own.count(f.name) && args.has(f.name) && !give(f.name, args.get(f.name))) out.unused.push_back(f.name);
+  if (args.flag("no-relu")) out.no_relu_unused = !give("relu", "false");
+  return out;
+}
+
 }  // namespace gradlens::cli

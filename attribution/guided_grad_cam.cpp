@@ -1,0 +1,53 @@
+// Guided Grad-CAM (Selvaraju et al. 2017): guided backprop ⊙ the bilinear-upsampled Grad-CAM
+// (input-shaped).
+#include <algorithm>
+
+#include "attribution/cam.h"
+#include "engine/error.h"
+
+namespace gradlens {
+
+namespace {
+
+class GuidedGradCam : public Method {
+ public:
+  GuidedGradCam() {
+    info_ = cam_info("guided-grad-cam", "Selvaraju et al. 2017", "2F + 2B",
+                     "guided backprop times the bilinear-upsampled Grad-CAM (input-shaped)");
+    info_.layer_map = false;
+    info_.parameters.erase(std::remove_if(info_.parameters.begin(), info_.parameters.end(),
+                                          [](const Parameter& p) { return p.name == "upsample"; }),
+                           info_.parameters.end());
+  }
+  const MethodInfo& info() const override { return info_; }
+
+  Explanation explain(const Request& r) const override {
+    r.options.check_known(info_);
+    GL_CHECK(r.input.rank() == 4, info_.name, " needs image inputs [N,C,H,W]");
+    Request cam_request = r, guided_request = r;
+    cam_request.options.set("upsample", "bilinear");
+    guided_request.options = Options();
+    Explanation cam = method("grad-cam").explain(cam_request);
+    Explanation guided = method("guided-backprop").explain(guided_request);
+    const int64_t N = r.input.dim(0), C = r.input.dim(1), HW = r.input.dim(2) * r.input.dim(3);
+    Explanation e = guided;
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t ch = 0; ch < C; ++ch)
+        for (int64_t i = 0; i < HW; ++i) e.attribution[(n * C + ch) * HW + i] *= cam.attribution[n * HW + i];
+    e.notes = cam.notes;
+    e.forward_passes += cam.forward_passes;
+    e.backward_passes += cam.backward_passes;
+    return e;
+  }
+
+ private:
+  MethodInfo info_;
+};
+
+const bool registered = [] {
+  register_method(std::make_unique<GuidedGradCam>());
+  return true;
+}();
+
+}  // namespace
+}  // namespace gradlens
