@@ -10,6 +10,7 @@
 
 #include "attribution/function.h"
 #include "attribution/metrics/metric.h"
+#include "attribution/metrics/ssim.h"
 #include "io/npy.h"
 #include "io/onnx.h"
 #include "method_testing.h"
@@ -74,4 +75,20 @@ TEST_CASE("metrics match the independent numpy/PyTorch references on small_cnn")
   MetricInput smooth = in;
   smooth.attribution = read_npy((dir / "metric_smooth_map.npy").string());
   check_against(smooth, {"wsl-iou", {}, "wsl-iou_smooth"});
+}
+
+TEST_CASE("ssim matches the numpy reference (Wang et al. 2004 with scikit-image's defaults)") {
+  const auto dir = fixture("small_cnn");
+  const Tensor a = read_npy((dir / "ref_gradient.npy").string());
+  const Tensor smooth = read_npy((dir / "metric_smooth_map.npy").string());
+  const Tensor want = read_npy((dir / "metric_ssim.npy").string());
+  auto map = [](const Tensor& t, int64_t n) {
+    std::vector<double> m(32 * 32, 0.0);
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t i = 0; i < 32 * 32; ++i) m[size_t(i)] += t[(n * 3 + c) * 32 * 32 + i];
+    return m;
+  };
+  CHECK(ssim(map(a, 0), map(a, 1), 32, 32) == doctest::Approx(want[0]).epsilon(1e-5));
+  CHECK(ssim(map(a, 0), map(smooth, 0), 32, 32) == doctest::Approx(want[1]).epsilon(1e-5));
+  CHECK(ssim(map(a, 0), map(a, 0), 32, 32) == doctest::Approx(1.0));
 }

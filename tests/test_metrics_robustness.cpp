@@ -2,8 +2,8 @@
 // model does not move (sensitivity-max = avg-sensitivity = local-lipschitz = 0); the gradient
 // 2x of f = Σx² moves by 2δ (local-lipschitz = 2); infidelity of the exact gradient of a linear
 // model is 0, of twice the gradient it is mean (Iᵀw)², 0 again with --normalize; faithfulness
-// correlation of input × gradient on a linear model with a zero baseline is 1. Also: seeds, and
-// the error when no method is given.
+// correlation of input × gradient on a linear model with a zero baseline is 1; random-logit is
+// SSIM 1 when every class has the same map. Also: seeds, and the error when no method is given.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -11,6 +11,7 @@
 #include "attribution/function.h"
 #include "attribution/method.h"
 #include "attribution/metrics/metric.h"
+#include "attribution/metrics/ssim.h"
 #include "engine/error.h"
 #include "engine/ops.h"
 #include "metric_testing.h"
@@ -22,6 +23,7 @@ using namespace gradlens::test;
 namespace {
 constexpr int64_t kD = 12;
 const Tensor kW = random_tensor(Shape{kD, 1}, 31);
+const Tensor kW2 = random_tensor(Shape{kD, 1}, 33);
 const LambdaFunction kLinear([](Tape& t, Var x) { return matmul(reshape(x, Shape{x.value().dim(0), kD}), t.constant(kW)); });
 const LambdaFunction kSquare([](Tape&, Var x) {
   Var v = reshape(x, Shape{x.value().dim(0), kD});
@@ -113,4 +115,28 @@ TEST_CASE("faithfulness-correlation: input × gradient of a linear model with a 
   in.attribution = ixg;
   CHECK(run_metric("faithfulness-correlation", in, {{"subset", "0.25"}, {"runs", "20"}}).values[0] ==
         doctest::Approx(-1.0).epsilon(1e-5));
+}
+
+TEST_CASE("random-logit: SSIM 1 when every class has the same map, low when the other class's map is negated") {
+  // Two identical class columns: the gradient does not depend on the class.
+  const LambdaFunction same([](Tape& t, Var x) {
+    Var y = matmul(reshape(x, Shape{x.value().dim(0), kD}), t.constant(kW));
+    return concat({y, y}, 1);
+  });
+  MetricInput in = input_for(same, Tensor());
+  in.attribution = gradient_of(same, in.input);
+  const MetricResult r = run_metric("random-logit", in);
+  CHECK(r.values[0] == doctest::Approx(1.0));
+  CHECK(r.per_example.at("class")[0] == 1.0);  // the only other class
+  // Class 1 with other weights: the value is the SSIM of the two classes' gradients (ssim.h is
+  // checked against its reference in test_metric_references_small_cnn.cpp).
+  const LambdaFunction other([](Tape& t, Var x) {
+    Var v = reshape(x, Shape{x.value().dim(0), kD});
+    return concat({matmul(v, t.constant(kW)), matmul(v, t.constant(kW2))}, 1);
+  });
+  MetricInput op = input_for(other, Tensor());
+  op.attribution = gradient_of(other, op.input);
+  std::vector<double> w1(kW.data(), kW.data() + kD), w2(kW2.data(), kW2.data() + kD);
+  CHECK(run_metric("random-logit", op).values[0] == doctest::Approx(ssim(w1, w2, 3, 4)).epsilon(1e-6));
+  CHECK(ssim(w1, w2, 3, 4) < 0.9);
 }

@@ -13,6 +13,8 @@ attribution, explained class target.npy, and the model's softmax probabilities a
     relevance-mass-accuracy, relevance-rank-accuracy  pooling sum,pos (Arras et al. 2022)
     wsl-iou              threshold 0.2, largest 8-connected component (scipy.ndimage.label)
     wsl-iou_smooth       the same on metric_smooth_map.npy (blurred |gradient|, written here)
+    ssim                 SSIM (Wang et al. 2004, scikit-image defaults) of the two examples' maps, and
+                         of example 0's map with its smooth map (random-logit's similarity)
     sparseness, complexity   Gini of |a|, entropy of |a|/sum|a| (Chalasani / Bhatt et al. 2020)
     deletion             16 steps, zero removal, trapezoid AUC (Petsiuk et al. 2018)
     insertion            16 steps, start = 11x11 sigma-5 Gaussian blur with zero padding (Petsiuk)
@@ -101,6 +103,19 @@ def road_impute(img, removed):
     for c in range(C):
         out[c, unknown] = scipy.sparse.linalg.spsolve(A.tocsc(), b[:, c])
     return out.reshape(C, H, W)
+
+
+def ssim(a, b):
+    """Wang et al. 2004 eq. 13 with scikit-image's defaults: 7x7 uniform windows over the valid
+    region, sample covariances, C1 = (0.01 L)^2, C2 = (0.03 L)^2, L = the larger max - min."""
+    L = max(a.max() - a.min(), b.max() - b.min()) or 1.0
+    c1, c2 = (0.01 * L) ** 2, (0.03 * L) ** 2
+    win = np.lib.stride_tricks.sliding_window_view
+    wa, wb = win(a, (7, 7)).reshape(-1, 49), win(b, (7, 7)).reshape(-1, 49)
+    ma, mb = wa.mean(1), wb.mean(1)
+    va, vb = wa.var(1, ddof=1), wb.var(1, ddof=1)
+    cab = ((wa - ma[:, None]) * (wb - mb[:, None])).sum(1) / 48
+    return (((2 * ma * mb + c1) * (2 * cab + c2)) / ((ma ** 2 + mb ** 2 + c1) * (va + vb + c2))).mean()
 
 
 def gini(v):
@@ -207,6 +222,8 @@ def main():
         mp = pixel_map(smooth[n])
         ys, xs = np.nonzero(masks[n] > 0)
         out["wsl-iou_smooth"].append(iou(largest_box(mp >= 0.2 * mp.max()), (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)))
+    # SSIM of the two examples' channel-summed gradient maps, and of example 0's with its blur.
+    out["ssim"] = [ssim(pixel_map(a[0]), pixel_map(a[1])), ssim(pixel_map(a[0]), pixel_map(smooth[0]))]
     for k, v in out.items():
         np.save(os.path.join(d, f"metric_{k}.npy"), np.array(v, np.float64))
         print(f"{k:26s} {v}")

@@ -20,12 +20,10 @@ class AverageDropInDeletion : public Metric {
   MetricResult evaluate(const MetricInput& in) const override {
     check_metric_input(info(), in);
     MetricResult out;
-    for (int64_t n = 0; n < in.input.dim(0); ++n) {
-      const std::vector<double> y =
-          target_scores(in, n, weighted_images(in, n, saliency_weights(in, n), true), out.forward_passes);
-      out.values.push_back(100.0 * (y[0] - y[1]) / y[0]);
-      out.per_example["score"].push_back(y[0]);
-      out.per_example["score_removed"].push_back(y[1]);
+    for (const auto& [full, rest] : masked_scores(in, true, out.forward_passes)) {
+      out.values.push_back(100.0 * (full - rest) / full);
+      out.per_example["score"].push_back(full);
+      out.per_example["score_removed"].push_back(rest);
     }
     return out;
   }

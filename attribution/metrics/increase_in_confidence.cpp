@@ -16,11 +16,8 @@ class IncreaseInConfidence : public Metric {
   MetricResult evaluate(const MetricInput& in) const override {
     check_metric_input(info(), in);
     MetricResult out;
-    for (int64_t n = 0; n < in.input.dim(0); ++n) {
-      const std::vector<double> y =
-          target_scores(in, n, weighted_images(in, n, saliency_weights(in, n), false), out.forward_passes);
-      out.values.push_back(y[0] < y[1] ? 100.0 : 0.0);
-    }
+    for (const auto& [full, kept] : masked_scores(in, false, out.forward_passes))
+      out.values.push_back(full < kept ? 100.0 : 0.0);
     return out;
   }
 };

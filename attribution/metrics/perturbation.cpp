@@ -154,6 +154,16 @@ Tensor weighted_images(const MetricInput& in, int64_t n, const std::vector<doubl
   return out;
 }
 
+std::vector<std::pair<double, double>> masked_scores(const MetricInput& in, bool removed, int64_t& forward_passes) {
+  std::vector<std::pair<double, double>> out;
+  for (int64_t n = 0; n < in.input.dim(0); ++n) {
+    const std::vector<double> y =
+        target_scores(in, n, weighted_images(in, n, saliency_weights(in, n), removed), forward_passes);
+    out.push_back({y[0], y[1]});
+  }
+  return out;
+}
+
 double trapezoid_auc(const std::vector<double>& y) {
   double s = 0;
   for (size_t k = 0; k + 1 < y.size(); ++k) s += 0.5 * (y[k] + y[k + 1]);

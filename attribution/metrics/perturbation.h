@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attribution/metrics/maps.h"
@@ -44,6 +45,10 @@ std::vector<double> saliency_weights(const MetricInput& in, int64_t n);
 // [2, ...]: x and w ⊙ x (the important regions kept), or (1 − w) ⊙ x when `removed`; w is
 // broadcast over channels.
 Tensor weighted_images(const MetricInput& in, int64_t n, const std::vector<double>& w, bool removed);
+
+// Per example, (f_c(x), f_c(w ⊙ x)) — or (f_c(x), f_c((1 − w) ⊙ x)) when `removed` — with w the
+// normalised map (saliency_weights): what average drop, increase in confidence and ADD read.
+std::vector<std::pair<double, double>> masked_scores(const MetricInput& in, bool removed, int64_t& forward_passes);
 
 // ∫₀¹ y dx by the trapezoid rule over S + 1 equally spaced points (Petsiuk et al.'s auc).
 double trapezoid_auc(const std::vector<double>& y);

@@ -475,7 +475,8 @@ int run_evaluate(const std::vector<std::string>& argv) {
     GL_CHECK(find_metric(name), "--metrics: unknown metric '", name, "' (gradlens evaluate --list)");
     chosen.push_back(find_metric(name));
     for (const Parameter& p : chosen.back()->info().parameters) declared.insert(p.name);
-    GL_CHECK(chosen.back()->info().group != "robustness" || args.has("methods"), "--metrics: '", name,
+    const std::string& group = chosen.back()->info().group;
+    GL_CHECK((group != "robustness" && group != "randomisation") || args.has("methods"), "--metrics: '", name,
              "' recomputes maps on perturbed inputs and needs --methods, not --attributions");
     if (chosen.back()->info().needs_region)
       GL_CHECK(args.has("masks") || args.has("boxes"), "--metrics: '", name, "' needs --masks or --boxes");
