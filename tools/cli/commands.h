@@ -20,5 +20,6 @@ int run_explain(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_compare(const std::vector<std::string>& args);
 int run_rules(const std::vector<std::string>& args);
+int run_verify(const std::vector<std::string>& args);
 
 }  // namespace gradlens::cli
