@@ -9,7 +9,8 @@
 //   xgrad-cam         w_k = Σ_ij A_kij·G_kij / Σ_ij A_kij                 (Fu et al. 2020)
 //   layer-cam         Σ_k relu(G_k) ⊙ A_k                                  (Jiang et al. 2021)
 //   hires-cam         Σ_k G_k ⊙ A_k                                        (Draelos & Carin 2020)
-//   guided-grad-cam   guided backprop ⊙ bilinear-upsampled Grad-CAM        (Selvaraju et al. 2017)
+//   guided-grad-cam   guided backprop ⊙ upsampled Grad-CAM                  (Selvaraju et al. 2017)
+//                     (bilinear as pytorch-grad-cam, or nearest as Captum's GuidedGradCam)
 //   eigen-cam         projection of A on its first principal component    (Muhammad & Yeasin 2020)
 //   eigen-grad-cam    the same on A ⊙ G
 //   score-cam         w = softmax_k y_c(x ⊙ norm(up(A_k)))                 (Wang et al. 2020)
@@ -377,21 +378,24 @@ class GuidedGradCam : public Method {
  public:
   GuidedGradCam() {
     info_ = cam_info("guided-grad-cam", "Selvaraju et al. 2017", "2F + 2B",
-                     "guided backprop times the bilinear-upsampled Grad-CAM (input-shaped)");
+                     "guided backprop times the upsampled Grad-CAM (input-shaped)");
     info_.layer_map = false;
-    info_.parameters.erase(std::remove_if(info_.parameters.begin(), info_.parameters.end(),
-                                          [](const Parameter& p) { return p.name == "upsample"; }),
-                           info_.parameters.end());
+    for (Parameter& p : info_.parameters)
+      if (p.name == "upsample")
+        p = {"upsample", "bilinear", "bilinear (pytorch-grad-cam) or nearest (Captum's GuidedGradCam) to the input size"};
   }
   const MethodInfo& info() const override { return info_; }
 
   Explanation explain(const Request& r) const override {
     r.options.check_known(info_);
     GL_CHECK(r.input.rank() == 4, info_.name, " needs image inputs [N,C,H,W]");
+    const std::string upsample = r.options.text(info_, "upsample");
+    GL_CHECK(upsample == "bilinear" || upsample == "nearest", info_.name, ": --upsample must be bilinear or nearest, got '",
+             upsample, "'");
     Request cam_request = r;
     cam_request.options = Options();
     for (const auto& [k, v] : r.options.values()) cam_request.options.set(k, v);
-    cam_request.options.set("upsample", "bilinear");
+    cam_request.options.set("upsample", upsample);
     Explanation cam = method("grad-cam").explain(cam_request);
     Explanation guided = method("guided-backprop").explain(
         Request{r.function, r.input, r.targets, r.contrast, r.batch, r.seed, Options()});
