@@ -3,8 +3,6 @@
 // and the HTML report carry one, and `gradlens verify`: identical (exit 0), different with the
 // amount measured against the recorded .npy and the differing build field named (exit 1), a
 // changed model file or a non-explain receipt refused (exit 2).
-#include <sys/wait.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +12,7 @@
 
 #include "io/npy.h"
 #include "io/sha256.h"
+#include "cli_runner.h"
 #include "scratch_dir.h"
 #include "support.h"
 
@@ -22,30 +21,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-#ifdef GRADLENS_CLI
-const char* const kCli = GRADLENS_CLI;
-#else
-const char* const kCli = "";
-#endif
-
-struct Run {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using test::kCli;
 
 // `gradlens args...`, stdout and stderr captured in the scratch directory.
-Run gradlens_cli(const test::ScratchDir& scratch, const std::vector<std::string>& args) {
-  std::string cmd = "'" + std::string(kCli) + "'";
-  for (const std::string& a : args) cmd += " '" + a + "'";
-  cmd += " >'" + (scratch / "stdout") + "' 2>'" + (scratch / "stderr") + "' </dev/null";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, file_text(scratch / "stdout"), file_text(scratch / "stderr")};
+test::CliRun gradlens_cli(const test::ScratchDir& scratch, const std::vector<std::string>& args) {
+  return test::run_cli(scratch, args);
 }
+
+std::string file_text(const std::string& path) { return test::slurp(path); }
 
 std::string float_sha256(const Tensor& t) {
   Sha256 s;
@@ -73,7 +56,7 @@ TEST_CASE("receipts: explain --json records files, parameters with defaults, bui
   test::ScratchDir scratch;
   const std::string model = (kSmallCnn / "model.onnx").string(), input = (kSmallCnn / "input.npy").string();
   const std::string npy = scratch / "ig.npy", json = scratch / "ig.json";
-  const Run r = gradlens_cli(scratch, {"explain", model, input, "--method", "integrated-gradients", "--steps", "4",
+  const test::CliRun r = gradlens_cli(scratch, {"explain", model, input, "--method", "integrated-gradients", "--steps", "4",
                                        "--target", "3", "--out-npy", npy, "--json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -97,7 +80,7 @@ TEST_CASE("receipts: explain --json records files, parameters with defaults, bui
   CHECK(!contains(j.substr(j.find("\"arguments\"")), "--json"));
 
   std::ofstream(json) << j;
-  const Run v = gradlens_cli(scratch, {"verify", json});
+  const test::CliRun v = gradlens_cli(scratch, {"verify", json});
   INFO(v.err);
   CHECK(v.exit_code == 0);
   CHECK(contains(v.out, "identical (bitwise; sha256 " + float_sha256(read_npy(npy))));
@@ -114,7 +97,7 @@ TEST_CASE("receipts: explain --json records files, parameters with defaults, bui
   replace_once(tampered, "\"isa\":[", "\"isa\":[\"made-up-isa\",");
   const std::string json2 = scratch / "other.json";
   std::ofstream(json2) << tampered;
-  const Run d = gradlens_cli(scratch, {"verify", json2, "--json"});
+  const test::CliRun d = gradlens_cli(scratch, {"verify", json2, "--json"});
   INFO(d.out << d.err);
   CHECK(d.exit_code == 1);
   CHECK(contains(d.out, "\"verdict\":\"different\""));
@@ -133,34 +116,34 @@ TEST_CASE("receipts: verify refuses a changed model and non-explain receipts; ev
   test::ScratchDir scratch;
   const std::string model = scratch / "model.onnx", input = (kSmallCnn / "input.npy").string();
   fs::copy_file(kSmallCnn / "model.onnx", model);
-  const Run r = gradlens_cli(scratch, {"explain", model, input, "--method", "gradient", "--json"});
+  const test::CliRun r = gradlens_cli(scratch, {"explain", model, input, "--method", "gradient", "--json"});
   REQUIRE(r.exit_code == 0);
   const std::string json = scratch / "gradient.json";
   std::ofstream(json) << r.out;
   std::ofstream(model, std::ios::app) << "x";  // the model file changes after the receipt
-  const Run v = gradlens_cli(scratch, {"verify", json});
+  const test::CliRun v = gradlens_cli(scratch, {"verify", json});
   CHECK(v.exit_code == 2);
   CHECK(contains(v.out, "not verifiable"));
   CHECK(contains(v.out, model + " has changed (sha256 differs)"));
 
   const std::string original = (kSmallCnn / "model.onnx").string();
-  const Run run = gradlens_cli(scratch, {"run", original, input, "--json"});
+  const test::CliRun run = gradlens_cli(scratch, {"run", original, input, "--json"});
   REQUIRE(run.exit_code == 0);
   CHECK(contains(run.out, "\"receipt\":{\"gradlens\":"));
   CHECK(contains(run.out, sha256_file(original)));
   const std::string run_json = scratch / "run.json";
   std::ofstream(run_json) << run.out;
-  const Run not_explain = gradlens_cli(scratch, {"verify", run_json});
+  const test::CliRun not_explain = gradlens_cli(scratch, {"verify", run_json});
   CHECK(not_explain.exit_code == 2);
   CHECK(contains(not_explain.err, "verify re-runs explain receipts; this one is from 'run'"));
-  const Run missing = gradlens_cli(scratch, {"verify", scratch / "missing.json"});
+  const test::CliRun missing = gradlens_cli(scratch, {"verify", scratch / "missing.json"});
   CHECK(missing.exit_code == 2);
   CHECK(contains(missing.err, "missing.json"));
 
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"info", original, "--json"}, std::vector<std::string>{"methods", "--json"},
         std::vector<std::string>{"bench", original, "--repeat", "1", "--methods", "gradient", "--json"}}) {
-    const Run o = gradlens_cli(scratch, args);
+    const test::CliRun o = gradlens_cli(scratch, args);
     INFO(args[0] << ": " << o.err);
     CHECK(o.exit_code == 0);
     CHECK(contains(o.out, "\"receipt\":{\"gradlens\":{\"version\":"));
@@ -176,7 +159,7 @@ TEST_CASE("receipts: compare's --json and HTML report carry the receipt") {
   const fs::path demo = fs::path(GRADLENS_SOURCE_DIR) / "tools" / "demo";
   const fs::path image = *fs::directory_iterator(demo / "images");
   const std::string model = (demo / "fashion_cnn.onnx").string();
-  const Run r = gradlens_cli(scratch, {"compare", model, image.string(), "--methods", "saliency,grad-cam", "--out",
+  const test::CliRun r = gradlens_cli(scratch, {"compare", model, image.string(), "--methods", "saliency,grad-cam", "--out",
                                        scratch / "out", "--quiet", "--json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
