@@ -1,6 +1,6 @@
-// Guided Grad-CAM (Selvaraju et al. 2017): guided backprop ⊙ the bilinear-upsampled Grad-CAM
-// (input-shaped).
-#include <algorithm>
+// Guided Grad-CAM (Selvaraju et al. 2017): guided backprop ⊙ the upsampled Grad-CAM (input-shaped);
+// bilinear as pytorch-grad-cam, or nearest as Captum's GuidedGradCam.
+#include <string>
 
 #include "attribution/cam.h"
 #include "engine/error.h"
@@ -13,19 +13,22 @@ class GuidedGradCam : public Method {
  public:
   GuidedGradCam() {
     info_ = cam_info("guided-grad-cam", "Selvaraju et al. 2017", "2F + 2B",
-                     "guided backprop times the bilinear-upsampled Grad-CAM (input-shaped)");
+                     "guided backprop times the upsampled Grad-CAM (input-shaped)");
     info_.layer_map = false;
-    info_.parameters.erase(std::remove_if(info_.parameters.begin(), info_.parameters.end(),
-                                          [](const Parameter& p) { return p.name == "upsample"; }),
-                           info_.parameters.end());
+    for (Parameter& p : info_.parameters)
+      if (p.name == "upsample")
+        p = {"upsample", "bilinear", "bilinear (pytorch-grad-cam) or nearest (Captum's GuidedGradCam) to the input size"};
   }
   const MethodInfo& info() const override { return info_; }
 
   Explanation explain(const Request& r) const override {
     r.options.check_known(info_);
     GL_CHECK(r.input.rank() == 4, info_.name, " needs image inputs [N,C,H,W]");
+    const std::string upsample = r.options.text(info_, "upsample");
+    GL_CHECK(upsample == "bilinear" || upsample == "nearest", info_.name, ": --upsample must be bilinear or nearest, got '",
+             upsample, "'");
     Request cam_request = r, guided_request = r;
-    cam_request.options.set("upsample", "bilinear");
+    cam_request.options.set("upsample", upsample);
     guided_request.options = Options();
     Explanation cam = method("grad-cam").explain(cam_request);
     Explanation guided = method("guided-backprop").explain(guided_request);

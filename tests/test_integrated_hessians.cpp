@@ -19,6 +19,7 @@
 #include "io/npy.h"
 #include "io/onnx.h"
 #include "layers/model.h"
+#include "cli_runner.h"
 #include "scratch_dir.h"
 #include "method_testing.h"
 #include "support.h"
@@ -296,41 +297,9 @@ TEST_CASE("integrated-hessians rows match the PyTorch float64 reference on small
   CHECK(err < 1e-4);
 }
 
-namespace {
-#ifdef GRADLENS_CLI
-const char* const kCli = GRADLENS_CLI;
-#else
-const char* const kCli = "";
-#endif
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// `gradlens args...` with stdout and stderr captured in scratch files.
-CliRun run_cli(const test::ScratchDir& scratch, const std::vector<std::string>& args) {
-  auto quote = [](const std::string& a) {
-    std::string q = "'";
-    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-  };
-  std::string cmd = quote(kCli);
-  for (const std::string& a : args) cmd += " " + quote(a);
-  cmd += " >" + quote(scratch / "out.txt") + " 2>" + quote(scratch / "err.txt") + " </dev/null";
-  const int status = std::system(cmd.c_str());
-  CliRun r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(scratch / "out.txt");
-  r.err = slurp(scratch / "err.txt");
-  return r;
-}
-}  // namespace
+using test::CliRun;
+using test::kCli;
+using test::run_cli;
 
 TEST_CASE("integrated-hessians on the command line: methods, explain --out-npy, and the refused renderings") {
   if (!*kCli || !fs::is_regular_file(kCli)) {

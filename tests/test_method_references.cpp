@@ -64,6 +64,7 @@ const std::vector<Case>& cases() {
       {"score-cam", "score-cam"},
       {"ablation-cam", "ablation-cam"},
       {"guided-grad-cam", "guided-grad-cam"},
+      {"guided-grad-cam_nearest", "guided-grad-cam", {{"upsample", "nearest"}}},
       {"fullgrad", "fullgrad"},
       {"smoothgrad_gradient", "gradient", {}, false, NoiseKind::smoothgrad},
       {"smoothgrad-sq_gradient", "gradient", {}, false, NoiseKind::smoothgrad_sq},

@@ -3,7 +3,7 @@
 # when everything is present. Runs apt-get as root or through sudo.
 set -euo pipefail
 
-packages=(cmake g++ make libeigen3-dev libstb-dev doctest-dev libonnx-testdata chromium)
+packages=(cmake g++ make pkg-config libeigen3-dev libstb-dev doctest-dev libonnx-testdata chromium)
 # Extra packages for a caller's purpose, e.g. `bootstrap.sh chromium`.
 packages+=("$@")
 

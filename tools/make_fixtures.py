@@ -1024,6 +1024,9 @@ def cam_references(fx: "Fixture", outdir: str) -> None:
     guided = rule_input_grad(m, x, t, "guided")
     up = F.interpolate(maps["grad-cam"], size=(H, Wd), mode="bilinear", align_corners=False)
     write_reference(outdir, "guided-grad-cam", guided * up)
+    # Captum's GuidedGradCam upsamples with LayerAttribution.interpolate's default, "nearest".
+    up = F.interpolate(maps["grad-cam"], size=(H, Wd), mode="nearest")
+    write_reference(outdir, "guided-grad-cam_nearest", guided * up)
 
 
 @reference("fullgrad")

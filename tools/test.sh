@@ -7,3 +7,5 @@ jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
+# The installed package seen by a product (C via pkg-config, C++ via find_package, add_subdirectory).
+bash tools/package/test_consumer.sh build

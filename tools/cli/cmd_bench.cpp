@@ -15,6 +15,7 @@
 #include "tools/cli/commands.h"
 #include "tools/cli/inputs.h"
 #include "tools/cli/json.h"
+#include "tools/cli/receipt.h"
 
 namespace gradlens::cli {
 
@@ -93,7 +94,9 @@ int run_bench(const std::vector<std::string>& argv) {
     j.key("forward_ms").value(forward).key("forward_backward_ms").value(backward);
     j.key("methods_ms").begin_object();
     for (const auto& [n, ms] : timed) j.key(n).value(ms);
-    j.end_object().end_object();
+    j.end_object();
+    write_receipt(j, ReceiptInputs("bench", argv));
+    j.end_object();
     std::printf("%s\n", j.str().c_str());
     return 0;
   }

@@ -25,6 +25,7 @@
 #include "tools/cli/images.h"
 #include "tools/cli/inputs.h"
 #include "tools/cli/json.h"
+#include "tools/cli/receipt.h"
 #include "tools/cli/method_flags.h"
 #include "tools/cli/report.h"
 
@@ -153,6 +154,7 @@ int run_compare(const std::vector<std::string>& argv) {
   std::vector<Explanation> explanations;
   std::vector<double> times;
   std::vector<std::string> written;
+  std::vector<Request> requests;  // as run, for the receipt
   for (size_t m = 0; m < chosen.size(); ++m) {
     Request r;
     r.function = &f;
@@ -160,6 +162,7 @@ int run_compare(const std::vector<std::string>& argv) {
     r.batch = batch;
     r.targets = targets;
     r.options = options[m];
+    requests.push_back(r);
     const auto t0 = std::chrono::steady_clock::now();
     explanations.push_back(chosen[m]->explain(r));
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
@@ -181,7 +184,14 @@ int run_compare(const std::vector<std::string>& argv) {
     progress.step(chosen[m]->info().name);
   }
 
+  ReceiptInputs receipt("compare", argv);
+  receipt.files = images.files, receipt.input = &x, receipt.score = score_kind_name(kind);
+  NoiseOptions no_noise;
+  no_noise.kind = NoiseKind::none;
+  for (size_t m = 0; m < chosen.size(); ++m)
+    receipt.explained.push_back({&chosen[m]->info(), &requests[m], no_noise, &explanations[m].attribution});
   Report report;
+  report.receipt = receipt_json(receipt);
   report.model = pos[0];
   report.preprocessing = prep.describe();
   report.score = score_kind_name(kind);
@@ -244,6 +254,7 @@ int run_compare(const std::vector<std::string>& argv) {
     }
     j.end_array();
     j.key("written").array(written);
+    write_receipt(j, receipt);
     j.end_object();
     std::printf("%s\n", j.str().c_str());
   }

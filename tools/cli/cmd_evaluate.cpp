@@ -583,7 +583,6 @@ int run_evaluate(const std::vector<std::string>& argv) {
       r.input = xs;
       r.targets = targets;
       r.batch = batch;
-      r.seed = base.seed;
       Explanation e = method(name).explain(r);
       a = e.attribution;
       if (a.shape() != xs.shape()) {

@@ -17,6 +17,7 @@
 #include "tools/cli/inputs.h"
 #include "tools/cli/json.h"
 #include "tools/cli/method_flags.h"
+#include "tools/cli/receipt.h"
 
 namespace gradlens::cli {
 
@@ -190,6 +191,10 @@ int run_explain(const std::vector<std::string>& argv) {
     j.key("forward_passes").value(e.forward_passes).key("backward_passes").value(e.backward_passes);
     j.key("time_ms").begin_object().key("targets").value(ms_scores).key("method").value(ms_method).end_object();
     j.key("written").array(written);
+    ReceiptInputs receipt("explain", argv);
+    receipt.files = images.files, receipt.input = &x, receipt.score = score_kind_name(kind);
+    receipt.explained = {{&info, &r, noise, &e.attribution}};
+    write_receipt(j, receipt);
     j.end_object();
     std::printf("%s\n", j.str().c_str());
   }

@@ -11,6 +11,7 @@
 #include "tools/cli/commands.h"
 #include "tools/cli/inputs.h"
 #include "tools/cli/json.h"
+#include "tools/cli/receipt.h"
 
 namespace gradlens::cli {
 
@@ -106,7 +107,9 @@ int run_info(const std::vector<std::string>& argv) {
     j.key("activations_4d").begin_array();
     for (const auto& [name, s] : activations)
       j.begin_object().key("name").value(name).key("shape").array(s.vec()).key("default").value(name == default_layer).end_object();
-    j.end_array().key("default_cam_layer").value(default_layer).end_object();
+    j.end_array().key("default_cam_layer").value(default_layer);
+    write_receipt(j, ReceiptInputs("info", argv));
+    j.end_object();
     std::printf("%s\n", j.str().c_str());
     return 0;
   }

@@ -9,6 +9,7 @@
 #include "tools/cli/args.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/json.h"
+#include "tools/cli/receipt.h"
 
 namespace gradlens::cli {
 
@@ -22,7 +23,7 @@ int run_methods(const std::vector<std::string>& argv) {
   GL_CHECK(args.positional().empty(), "unexpected argument '", args.positional()[0], "'");
   if (args.flag("json")) {
     Json j;
-    j.begin_array();
+    j.begin_object().key("methods").begin_array();
     for (const Method* m : methods()) {
       const MethodInfo& i = m->info();
       j.begin_object().key("name").value(i.name).key("family").value(i.family);
@@ -34,6 +35,8 @@ int run_methods(const std::vector<std::string>& argv) {
       j.end_array().end_object();
     }
     j.end_array();
+    write_receipt(j, ReceiptInputs("methods", argv));
+    j.end_object();
     std::printf("%s\n", j.str().c_str());
     return 0;
   }

@@ -9,6 +9,7 @@
 #include "tools/cli/commands.h"
 #include "tools/cli/inputs.h"
 #include "tools/cli/json.h"
+#include "tools/cli/receipt.h"
 
 namespace gradlens::cli {
 
@@ -62,7 +63,9 @@ int run_run(const std::vector<std::string>& argv) {
       }
       j.end_object();
     }
-    j.end_array().end_object();
+    j.end_array();
+    write_receipt(j, ReceiptInputs("run", argv));
+    j.end_object();
     std::printf("%s\n", j.str().c_str());
   }
   return 0;

@@ -11,6 +11,7 @@ const std::vector<Command>& commands() {
       {"info", "describe a model: inputs, outputs, ops, parameters, MACs, CAM layers", run_info},
       {"methods", "list the attribution methods with family, paper, parameters and cost", run_methods},
       {"bench", "time forward, backward and methods on a model", run_bench},
+      {"verify", "re-run an explain receipt (--json output) and check the result is bitwise identical", run_verify},
       {"rules", "show the four ReLU backward rules side by side on a small example", run_rules},
   };
   return all;

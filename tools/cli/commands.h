@@ -21,5 +21,6 @@ int run_bench(const std::vector<std::string>& args);
 int run_compare(const std::vector<std::string>& args);
 int run_evaluate(const std::vector<std::string>& args);
 int run_rules(const std::vector<std::string>& args);
+int run_verify(const std::vector<std::string>& args);
 
 }  // namespace gradlens::cli

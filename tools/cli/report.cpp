@@ -97,6 +97,7 @@ std::string render_report_html(const Report& r) {
     }
     h += "</div>\n</section>\n";
   }
+  if (!r.receipt.empty()) h += "<h2>Receipt</h2>\n<pre>" + html_escape(r.receipt) + "</pre>\n";
   h += "</body>\n</html>\n";
   return h;
 }

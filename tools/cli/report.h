@@ -31,6 +31,7 @@ struct Report {
   std::vector<ReportMethod> methods;
   std::vector<ReportImage> images;
   std::vector<std::string> failures;
+  std::string receipt;  // JSON (tools/cli/receipt.h), shown at the end
 };
 
 std::string render_report_html(const Report& report);
