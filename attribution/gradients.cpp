@@ -19,14 +19,22 @@ Tensor rows(const Tensor& X, int64_t begin, int64_t end) {
 namespace {
 // Copies `chunk` ([k, ...]) into rows [offset, offset + k) of `all`, allocating `all` as
 // [M, ...] on first use.
-void place_rows(Tensor& all, const Tensor& chunk, int64_t M, int64_t offset) {
+// Rows [offset, offset + rows) of `all` (M rows in total) from `chunk`, whose leading axis is the
+// chunk's batch of `rows`. A captured tensor whose leading axis is not the batch (a transformer's
+// [T, N, D] or [T·N, D] after a Reshape) cannot be split per example: with one row per chunk it is
+// that example's whole ([1, numel]); with more it is an Error, never a copy past `all`.
+void place_rows(Tensor& all, const Tensor& chunk, int64_t M, int64_t offset, int64_t rows) {
+  const bool batch_first = chunk.rank() >= 1 && chunk.dim(0) == rows;
+  GL_CHECK(batch_first || rows == 1, "captured tensor of shape ", chunk.shape().str(),
+           " has no leading batch axis of ", rows, " rows (run with --batch 1 to capture it per example)");
+  const int64_t per = chunk.numel() / rows;
   if (all.empty()) {
     Shape s = chunk.shape();
-    s[0] = M;
+    if (batch_first) s[0] = M;
+    else s = Shape{M, per};
     all = Tensor(s);
   }
-  const int64_t per = chunk.dim(0) ? chunk.numel() / chunk.dim(0) : 0;
-  GL_CHECK(per * M == all.numel(), "captured tensor changed shape between chunks: ",
+  GL_CHECK(per * M == all.numel() && offset + rows <= M, "captured tensor changed shape between chunks: ",
            chunk.shape().str(), " vs ", all.shape().str());
   std::memcpy(all.data() + offset * per, chunk.data(), sizeof(float) * size_t(chunk.numel()));
 }
@@ -85,12 +93,12 @@ PassResult gradient_pass(const Function& f, const Tensor& X, const std::vector<i
       if (!contrast.empty()) s -= scores.value()[r * C + contrast[size_t(begin + r)]];
       result.scores[size_t(begin + r)] = s;
     }
-    place_rows(result.logits, scores.value(), M, begin);
+    place_rows(result.logits, scores.value(), M, begin, k);
     tape.backward(scores, seed, options.rules);
-    if (options.input_gradient) place_rows(result.input_grad, tape.grad(x), M, begin);
+    if (options.input_gradient) place_rows(result.input_grad, tape.grad(x), M, begin, k);
     for (size_t j = 0; j < options.layers.size(); ++j) {
-      place_rows(result.layers[j].activation, layer_tap.activation(options.layers[j]), M, begin);
-      place_rows(result.layers[j].gradient, layer_tap.gradient(options.layers[j]), M, begin);
+      place_rows(result.layers[j].activation, layer_tap.activation(options.layers[j]), M, begin, k);
+      place_rows(result.layers[j].gradient, layer_tap.gradient(options.layers[j]), M, begin, k);
     }
     if (options.bias_maps) {
       const auto& entries = bias_tap.entries();
@@ -98,7 +106,7 @@ PassResult gradient_pass(const Function& f, const Tensor& X, const std::vector<i
         for (const auto& e : entries) result.biases.push_back({e.name, e.op, Tensor()});
       }
       GL_CHECK(entries.size() == result.biases.size(), "bias layers differ between chunks");
-      for (size_t j = 0; j < entries.size(); ++j) place_rows(result.biases[j].map, entries[j].map, M, begin);
+      for (size_t j = 0; j < entries.size(); ++j) place_rows(result.biases[j].map, entries[j].map, M, begin, k);
     }
   }
   result.arena_floats = tape.arena().capacity_floats();
@@ -114,7 +122,7 @@ Tensor evaluate_scores(const Function& f, const Tensor& X, int64_t batch) {
     const int64_t end = std::min(M, begin + batch);
     tape.reset();
     Var x = tape.input(rows(X, begin, end), false, "input");
-    place_rows(all, f.scores(tape, x).value(), M, begin);
+    place_rows(all, f.scores(tape, x).value(), M, begin, end - begin);
   }
   return all;
 }
