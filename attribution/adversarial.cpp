@@ -22,8 +22,8 @@ SeededPassResult seeded_pass(const Function& f, const Tensor& X, ChunkBudget& bu
   const ChunkStats stats = run_chunks(
       f, M, budget, [&](int64_t begin, int64_t k) { return rows(X, begin, begin + k); }, seeds, ChunkTaps(),
       [&](const Chunk& c, int s) {
-        if (s <= 0) place_rows(result.scores, c.scores.value(), M, c.begin);
-        if (s >= 0) place_rows(result.gradients[size_t(s)], c.input_gradient(), M, c.begin);
+        if (s <= 0) place_rows(result.scores, c.scores.value(), M, c.begin, c.rows);
+        if (s >= 0) place_rows(result.gradients[size_t(s)], c.input_gradient(), M, c.begin, c.rows);
       });
   result.chunks = stats.chunks;
   result.arena_floats = stats.arena_floats;

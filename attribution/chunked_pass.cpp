@@ -30,14 +30,18 @@ Tensor rows(const Tensor& X, int64_t begin, int64_t end) {
   return Tensor::view(s, const_cast<float*>(X.data()) + begin * per);
 }
 
-void place_rows(Tensor& all, const Tensor& chunk, int64_t M, int64_t offset) {
+void place_rows(Tensor& all, const Tensor& chunk, int64_t M, int64_t offset, int64_t rows) {
+  const bool batch_first = chunk.rank() >= 1 && chunk.dim(0) == rows;
+  GL_CHECK(batch_first || rows == 1, "captured tensor of shape ", chunk.shape().str(),
+           " has no leading batch axis of ", rows, " rows (run with --batch 1 to capture it per example)");
+  const int64_t per = rows ? chunk.numel() / rows : 0;
   if (all.empty()) {
     Shape s = chunk.shape();
-    s[0] = M;
+    if (batch_first) s[0] = M;
+    else s = Shape{M, per};
     all = Tensor(s);
   }
-  const int64_t per = chunk.dim(0) ? chunk.numel() / chunk.dim(0) : 0;
-  GL_CHECK(per * M == all.numel(), "captured tensor changed shape between chunks: ",
+  GL_CHECK(per * M == all.numel() && offset + rows <= M, "captured tensor changed shape between chunks: ",
            chunk.shape().str(), " vs ", all.shape().str());
   std::memcpy(all.data() + offset * per, chunk.data(), sizeof(float) * size_t(chunk.numel()));
 }

@@ -86,8 +86,10 @@ double class_score(const float* scores, int64_t C, const std::vector<int64_t>& t
 // Rows [begin, end) of X as a view (no copy).
 Tensor rows(const Tensor& X, int64_t begin, int64_t end);
 
-// Copies `chunk` ([k, ...]) into rows [offset, offset + k) of `all`, allocating `all` as
-// [M, ...] on first use.
-void place_rows(Tensor& all, const Tensor& chunk, int64_t M, int64_t offset);
+// Rows [offset, offset + rows) of `all` (M rows in total, allocated on first use) from `chunk`, whose
+// leading axis is the chunk's batch of `rows`. A captured tensor whose leading axis is not the batch
+// (a transformer's [T, N, D] or [T·N, D] after a Reshape) cannot be split per example: with one row
+// per chunk it is that example's whole ([1, numel]); with more it is an Error, never a copy past `all`.
+void place_rows(Tensor& all, const Tensor& chunk, int64_t M, int64_t offset, int64_t rows);
 
 }  // namespace gradlens

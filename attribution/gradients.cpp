@@ -45,19 +45,19 @@ PassResult gradient_pass(const Function& f, const Tensor& X, const std::vector<i
       [&](const Chunk& c, int) {
         for (int64_t r = 0; r < c.rows; ++r)
           result.scores[size_t(c.begin + r)] = class_score(c.score_row(r), c.classes(), targets, contrast, c.begin + r);
-        place_rows(result.logits, c.scores.value(), M, c.begin);
-        if (options.input_gradient) place_rows(result.input_grad, c.input_gradient(), M, c.begin);
+        place_rows(result.logits, c.scores.value(), M, c.begin, c.rows);
+        if (options.input_gradient) place_rows(result.input_grad, c.input_gradient(), M, c.begin, c.rows);
         for (size_t j = 0; j < options.layers.size(); ++j) {
-          place_rows(result.layers[j].activation, c.layers->activation(options.layers[j]), M, c.begin);
+          place_rows(result.layers[j].activation, c.layers->activation(options.layers[j]), M, c.begin, c.rows);
           if (options.layer_gradients)
-            place_rows(result.layers[j].gradient, c.layers->gradient(options.layers[j]), M, c.begin);
+            place_rows(result.layers[j].gradient, c.layers->gradient(options.layers[j]), M, c.begin, c.rows);
         }
         if (options.bias_maps) {
           const auto& entries = c.biases->entries();
           if (c.begin == 0)
             for (const auto& e : entries) result.biases.push_back({e.name, e.op, Tensor()});
           GL_CHECK(entries.size() == result.biases.size(), "bias layers differ between chunks");
-          for (size_t j = 0; j < entries.size(); ++j) place_rows(result.biases[j].map, entries[j].map, M, c.begin);
+          for (size_t j = 0; j < entries.size(); ++j) place_rows(result.biases[j].map, entries[j].map, M, c.begin, c.rows);
         }
       });
   result.arena_floats = stats.arena_floats;
@@ -71,7 +71,7 @@ Tensor evaluate_scores(const Function& f, const Tensor& X, int64_t batch) {
   ChunkBudget budget(batch, 0);
   run_chunks(
       f, M, budget, [&](int64_t begin, int64_t k) { return rows(X, begin, begin + k); }, {}, ChunkTaps(),
-      [&](const Chunk& c, int) { place_rows(all, c.scores.value(), M, c.begin); });
+      [&](const Chunk& c, int) { place_rows(all, c.scores.value(), M, c.begin, c.rows); });
   return all;
 }
 

@@ -5,6 +5,7 @@
 #include <new>
 
 #include "engine/error.h"
+#include "engine/memory.h"
 #include "engine/tensor.h"
 
 namespace gradlens {
@@ -16,13 +17,33 @@ size_t round_up(size_t n) { return (n + kAlignFloats - 1) / kAlignFloats * kAlig
 
 Arena::Arena(size_t initial_floats) { add_block(initial_floats); }
 
+// Blocks carry their byte count in a 64-byte header so the plain-function deleter can give the
+// bytes back to the global memory limit (engine/memory.h).
+static void free_block(void* p) {
+  char* base = static_cast<char*>(p) - 64;
+  int64_t bytes;
+  std::memcpy(&bytes, base, sizeof bytes);
+  std::free(base);
+  release_memory(bytes);
+}
+
 void Arena::add_block(size_t min_floats) {
+  min_floats = round_up(std::max<size_t>(min_floats, kAlignFloats));
   size_t size = blocks_.empty() ? min_floats : std::max(min_floats, 2 * blocks_.back().size);
-  size = round_up(std::max<size_t>(size, kAlignFloats));
-  void* p = std::aligned_alloc(64, size * sizeof(float));
-  if (!p) throw std::bad_alloc();
+  // Doubling is a speed heuristic: when it would pass the memory limit, ask for what is needed.
+  if (size > min_floats && int64_t(size * sizeof(float)) + 64 > memory_limit() - memory_in_use())
+    size = min_floats;
+  const int64_t bytes = int64_t(size * sizeof(float)) + 64;
+  reserve_memory(bytes, "activation arena block");
+  void* p = std::aligned_alloc(64, size_t(bytes));
+  if (!p) {
+    release_memory(bytes);
+    throw std::bad_alloc();
+  }
+  std::memcpy(p, &bytes, sizeof bytes);
   Block b;
-  b.data = std::unique_ptr<float, void (*)(void*)>(static_cast<float*>(p), std::free);
+  b.data = std::unique_ptr<float, void (*)(void*)>(
+      reinterpret_cast<float*>(static_cast<char*>(p) + 64), free_block);
   b.size = size;
   blocks_.push_back(std::move(b));
   ++heap_allocations_;

@@ -27,8 +27,11 @@ int Shape::axis(int a) const {
 int64_t Shape::dim(int a) const { return dims_[axis(a)]; }
 
 int64_t Shape::numel() const {
+  // Extents come from files: a product past int64 is an Error, never a wrapped count.
   int64_t n = 1;
-  for (int i = 0; i < rank_; ++i) n *= dims_[i];
+  for (int i = 0; i < rank_; ++i)
+    GL_CHECK(!__builtin_mul_overflow(n, dims_[i], &n), "shape ", str(),
+             ": the element count overflows int64");
   return n;
 }
 

@@ -1,26 +1,36 @@
 #include "engine/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
 #include "engine/error.h"
+#include "engine/memory.h"
 
 namespace gradlens {
 
 namespace {
-std::shared_ptr<float> allocate(int64_t n) {
-  GL_CHECK(n <= kMaxTensorElements, "tensor of ", n, " elements exceeds the limit of ",
-           kMaxTensorElements);
-  size_t bytes = ((size_t(n) * sizeof(float) + 63) / 64) * 64;
-  if (bytes == 0) bytes = 64;
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) throw std::bad_alloc();
-  return std::shared_ptr<float>(static_cast<float*>(p), [](float* q) { std::free(q); });
+// Checked against the global memory limit (engine/memory.h) before anything is allocated.
+std::shared_ptr<float> allocate(const Shape& shape) {
+  const int64_t n = shape.numel();
+  GL_CHECK(n <= kMaxTensorElements, "tensor ", shape.str(), " of ", n,
+           " elements exceeds the limit of ", kMaxTensorElements);
+  const int64_t bytes = std::max<int64_t>(64, (n * int64_t(sizeof(float)) + 63) / 64 * 64);
+  reserve_memory(bytes, ("tensor " + shape.str()).c_str());
+  void* p = std::aligned_alloc(64, size_t(bytes));
+  if (!p) {
+    release_memory(bytes);
+    throw std::bad_alloc();
+  }
+  return std::shared_ptr<float>(static_cast<float*>(p), [bytes](float* q) {
+    std::free(q);
+    release_memory(bytes);
+  });
 }
 }  // namespace
 
 Tensor::Tensor(const Shape& shape) : shape_(shape) {
-  owner_ = allocate(shape.numel());
+  owner_ = allocate(shape);
   data_ = owner_.get();
   std::memset(data_, 0, sizeof(float) * size_t(numel()));
 }

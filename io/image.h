@@ -1,5 +1,8 @@
-// Image files through stb_image (reading PNG, JPEG, BMP — also GIF, TGA, PSD, PNM, HDR, which
-// stb decodes) and stb_image_write (PNG out).
+// Image files through stb_image (reading PNG, JPEG, BMP only — recognised by their first bytes,
+// whatever the extension; stb's other decoders are not compiled in) and stb_image_write (PNG out).
+// Hostile files: the header's width × height is checked against kMaxImagePixels and the memory
+// limit (engine/memory.h) before stb allocates; JPEG Huffman tables are validated before stb
+// 2.27 sees them (its DHT parser overruns on tables of more than 256 codes, stb #1289/#1291).
 //   read_image: [C, H, W] float32 in [0, 1] (8-bit samples / 255, 16-bit PNG samples / 65535),
 //               C = 1 for grey and grey+alpha files, 3 for RGB and RGBA (alpha is dropped).
 //   Image8:     8-bit interleaved pixels (H × W × channels) for rendering; to_image8 rounds
@@ -24,6 +27,9 @@ struct Image8 {
   uint8_t* at(int64_t y, int64_t x) { return pixels.data() + (y * width + x) * channels; }
   const uint8_t* at(int64_t y, int64_t x) const { return pixels.data() + (y * width + x) * channels; }
 };
+
+// Largest image read or produced by preprocessing: 2^25 pixels (e.g. 8192 × 4096).
+constexpr int64_t kMaxImagePixels = int64_t(1) << 25;
 
 Tensor read_image(const std::string& path);
 // Decodes an in-memory file; `name` is used in error messages.

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/error.h"
+#include "engine/memory.h"
 #include "io/protobuf.h"
 
 namespace gradlens {
@@ -140,6 +141,17 @@ std::string read_external(const TensorFields& t, size_t want, const std::string&
   std::error_code ec;
   GL_CHECK(fs::is_regular_file(file, ec), ctx.source, ": ", what, ": external data file '",
            file.string(), "' not found");
+  // No symlink escape: the file, all links resolved, must lie inside the model's directory.
+  const fs::path real_dir = fs::canonical(ctx.base_dir.empty() ? fs::path(".") : fs::path(ctx.base_dir), ec);
+  const fs::path real_file = ec ? fs::path() : fs::canonical(file, ec);
+  auto inside = [&] {
+    auto d = real_dir.begin(), f = real_file.begin();
+    for (; d != real_dir.end(); ++d, ++f)
+      if (f == real_file.end() || *d != *f) return false;
+    return f != real_file.end();
+  };
+  GL_CHECK(!ec && inside(), ctx.source, ": ", what, ": external data location '", location,
+           "' resolves outside the model's directory (to '", real_file.string(), "')");
   uint64_t size = fs::file_size(file, ec);
   GL_CHECK(!ec, ctx.source, ": ", what, ": cannot read the size of '", file.string(), "'");
   GL_CHECK(offset <= size, ctx.source, ": ", what, ": external data offset ", offset,
@@ -149,7 +161,8 @@ std::string read_external(const TensorFields& t, size_t want, const std::string&
            length, ") runs past the end of '", file.string(), "' (", size, " bytes)");
   GL_CHECK(length == want, ctx.source, ": ", what, ": external data holds ", length,
            " bytes, the dims call for ", want);
-  std::ifstream in(file, std::ios::binary);
+  check_memory(int64_t(length), ("external data of " + what).c_str());
+  std::ifstream in(real_file, std::ios::binary);
   std::string bytes(size_t(length), '\0');
   in.seekg(std::streamoff(offset));
   in.read(bytes.data(), std::streamsize(length));
@@ -504,6 +517,7 @@ std::string read_file(const std::string& path) {
   std::error_code ec;
   GL_CHECK(fs::exists(path, ec), path, ": no such file");
   GL_CHECK(fs::is_regular_file(path, ec), path, ": not a regular file");
+  check_memory(int64_t(fs::file_size(path, ec)), (path + ": reading the file").c_str());
   std::ifstream in(path, std::ios::binary);
   GL_CHECK(in.good(), path, ": cannot open for reading");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

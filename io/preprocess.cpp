@@ -4,6 +4,7 @@
 
 #include "engine/error.h"
 #include "engine/resample.h"
+#include "io/image.h"
 
 namespace gradlens {
 
@@ -82,6 +83,8 @@ PreparedImage prepare_image(const Tensor& image, const Preprocessing& p, const s
   GL_CHECK(!(p.height > 0 && (p.shorter_side > 0 || p.crop_height > 0)), name,
            ": a direct resize (--size) excludes --resize and --crop");
   Tensor t = image;
+  GL_CHECK(double(p.height) * double(p.width) <= double(kMaxImagePixels), name, ": --size ", p.height, "x",
+           p.width, " exceeds the limit of ", kMaxImagePixels, " pixels");
   if (p.height > 0) t = resize_chw(t, p.height, p.width);
   if (p.shorter_side > 0) {
     const int64_t H = t.dim(1), W = t.dim(2);
@@ -89,6 +92,10 @@ PreparedImage prepare_image(const Tensor& image, const Preprocessing& p, const s
     const int64_t new_w = H <= W ? int64_t(double(p.shorter_side) * double(W) / double(H)) : p.shorter_side;
     GL_CHECK(new_h > 0 && new_w > 0, name, ": resizing ", H, "x", W, " to shorter side ", p.shorter_side,
              " leaves nothing");
+    // A thin strip (1 × 16384 at shorter side 256) would grow to 256 × 4194304: bounded.
+    GL_CHECK(double(new_h) * double(new_w) <= double(kMaxImagePixels), name, ": resizing ", H, "x", W,
+             " to shorter side ", p.shorter_side, " gives ", new_h, "x", new_w, ", over the limit of ",
+             kMaxImagePixels, " pixels");
     t = resize_chw(t, new_h, new_w);
   }
   if (p.crop_height > 0) {

@@ -22,8 +22,10 @@ class ConstantOfShape : public Layer {
   std::vector<bool> integer_outputs() const override { return {value_.is_integer}; }
   std::vector<Initializer> fold(const std::vector<const Initializer*>&) const override {
     const Shape s = make_shape(shape_.values, shape_.shape);
-    if (value_.is_integer)
+    if (value_.is_integer) {
+      check_memory(s.numel() * int64_t(sizeof(int64_t)), ("constant " + s.str()).c_str());
       return {int_initializer(s, std::vector<int64_t>(size_t(s.numel()), value_.ints[0]))};
+    }
     return {Initializer(Tensor(s, value_.value[0]))};
   }
 

@@ -73,8 +73,10 @@ class ConvTranspose : public ConvBase {
     output_shape_ = reader.get_ints("output_shape", {});
     if (output_shape_.size() == 4) output_shape_.erase(output_shape_.begin(), output_shape_.begin() + 2);
     if (!output_shape_.empty() &&
-        (output_shape_.size() != 2 || output_shape_[0] < 1 || output_shape_[1] < 1))
-      error("output_shape must be 2 positive extents [H, W] (or [N, C, H, W]), got ",
+        (output_shape_.size() != 2 || output_shape_[0] < 1 || output_shape_[1] < 1 ||
+         output_shape_[0] > kMaxWindowAttribute || output_shape_[1] > kMaxWindowAttribute))
+      error("output_shape must be 2 positive extents [H, W] (or [N, C, H, W]) of at most ",
+            kMaxWindowAttribute, ", got ",
             format_ints(reader.get_ints("output_shape", {})));
 
     read_weights(constants, "[C, M/group, kH, kW]", "input channels",

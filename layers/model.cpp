@@ -1,8 +1,12 @@
 #include "layers/model.h"
 
 #include <algorithm>
-#include <set>
+#include <functional>
+#include <queue>
 #include <unordered_map>
+#include <unordered_set>
+
+#include "engine/memory.h"
 
 namespace gradlens {
 
@@ -12,75 +16,127 @@ std::string supported_ops_list() {
   for (const std::string& op : registered_ops()) s += (s.empty() ? "" : ", ") + op;
   return s;
 }
+
+std::string node_label(const NodeDef& n) { return "node '" + n.name + "' (" + n.op_type + ")"; }
+
+// e, prefixed with the node's label unless its message already names a node (layer errors do;
+// engine errors such as an overflowing shape do not).
+Error naming_node(const Error& e, const NodeDef& n) {
+  const std::string msg = e.what();
+  return Error(msg.rfind("node '", 0) == 0 ? msg : node_label(n) + ": " + msg);
+}
+
+// Who makes every tensor: the node producing it, or the graph (inputs and initializers).
+struct TensorIndex {
+  std::unordered_map<std::string, size_t> producer;
+  std::unordered_set<std::string> available;
+};
+
+TensorIndex index_tensors(const Graph& g) {
+  TensorIndex ix;
+  for (const ValueInfo& v : g.inputs) ix.available.insert(v.name);
+  for (const auto& entry : g.initializers) ix.available.insert(entry.first);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const NodeDef& n = g.nodes[i];
+    for (const std::string& out : n.outputs) {
+      if (out.empty()) continue;
+      GL_CHECK(!ix.available.count(out) && ix.producer.emplace(out, i).second, g.source, ": ",
+               node_label(n), ": tensor '", out, "' is produced twice");
+    }
+  }
+  return ix;
+}
+
+// Prune: the nodes that some graph output depends on.
+std::vector<bool> nodes_reaching_outputs(const Graph& g, const TensorIndex& ix) {
+  std::vector<bool> keep(g.nodes.size(), false);
+  std::vector<const std::string*> stack;
+  for (const ValueInfo& v : g.outputs) {
+    GL_CHECK(ix.producer.count(v.name) || ix.available.count(v.name), g.source, ": graph output '",
+             v.name, "' is produced by no node");
+    stack.push_back(&v.name);
+  }
+  while (!stack.empty()) {
+    const std::string& t = *stack.back();
+    stack.pop_back();
+    auto it = ix.producer.find(t);
+    if (it == ix.producer.end() || keep[it->second]) continue;
+    keep[it->second] = true;
+    for (const std::string& in : g.nodes[it->second].inputs)
+      if (!in.empty()) stack.push_back(&in);
+  }
+  return keep;
+}
+
+// Kahn's algorithm over the kept nodes, O((nodes + edges) log nodes): a ready node with the
+// smallest file index goes first, so a graph already in order keeps its order. Nodes left over
+// lie on or behind a cycle; the error names one that lies on it.
+std::vector<size_t> topological_order(const Graph& g, const TensorIndex& ix,
+                                      const std::vector<bool>& keep) {
+  const size_t N = g.nodes.size();
+  std::vector<size_t> pending(N, 0);             // inputs still to be produced
+  std::vector<std::vector<size_t>> consumers(N);  // one entry per input edge
+  for (size_t i = 0; i < N; ++i) {
+    if (!keep[i]) continue;
+    const NodeDef& n = g.nodes[i];
+    for (const std::string& in : n.inputs) {
+      if (in.empty() || ix.available.count(in)) continue;
+      auto it = ix.producer.find(in);
+      GL_CHECK(it != ix.producer.end(), g.source, ": ", node_label(n), ": input '", in,
+               "' is neither produced nor an initializer");
+      consumers[it->second].push_back(i);
+      ++pending[i];
+    }
+  }
+  std::priority_queue<size_t, std::vector<size_t>, std::greater<size_t>> ready;
+  size_t kept = 0;
+  for (size_t i = 0; i < N; ++i) {
+    if (!keep[i]) continue;
+    ++kept;
+    if (pending[i] == 0) ready.push(i);
+  }
+  std::vector<size_t> order;
+  order.reserve(kept);
+  while (!ready.empty()) {
+    const size_t i = ready.top();
+    ready.pop();
+    order.push_back(i);
+    for (size_t c : consumers[i])
+      if (--pending[c] == 0) ready.push(c);
+  }
+  if (order.size() == kept) return order;
+  // Walk from a blocked node to a blocked producer of one of its inputs until a node repeats:
+  // that node is on a cycle.
+  size_t at = N;
+  for (size_t i = 0; i < N && at == N; ++i)
+    if (keep[i] && pending[i] > 0) at = i;
+  std::vector<bool> seen(N, false);
+  std::string via;
+  while (!seen[at]) {
+    seen[at] = true;
+    for (const std::string& in : g.nodes[at].inputs) {
+      auto it = in.empty() ? ix.producer.end() : ix.producer.find(in);
+      if (it != ix.producer.end() && pending[it->second] > 0) {
+        at = it->second;
+        via = in;
+        break;
+      }
+    }
+  }
+  fail(g.source, ": ", node_label(g.nodes[at]), " is on a cycle (its output '", via,
+       "' depends on itself)");
+}
+
 }  // namespace
 
 Model::Model(Graph graph) : graph_(std::move(graph)) {
+  const TensorIndex index = index_tensors(graph_);
+  bind(topological_order(graph_, index, nodes_reaching_outputs(graph_, index)));
+}
+
+// Binds each node (in execution order) to its layer, folding nodes whose inputs are all constant.
+void Model::bind(const std::vector<size_t>& order) {
   const std::string& src = graph_.source;
-  // Producers of every tensor name.
-  std::unordered_map<std::string, size_t> producer;
-  std::set<std::string> available;
-  for (const ValueInfo& v : graph_.inputs) available.insert(v.name);
-  for (const auto& [name, t] : graph_.initializers) {
-    (void)t;
-    available.insert(name);
-  }
-  for (size_t i = 0; i < graph_.nodes.size(); ++i) {
-    const NodeDef& n = graph_.nodes[i];
-    for (const std::string& out : n.outputs) {
-      if (out.empty()) continue;
-      GL_CHECK(!producer.count(out) && !available.count(out), src, ": node '", n.name, "' (",
-               n.op_type, "): tensor '", out, "' is produced twice");
-      producer[out] = i;
-    }
-  }
-  // Prune: keep nodes that reach a graph output.
-  std::vector<bool> keep(graph_.nodes.size(), false);
-  std::vector<std::string> stack;
-  for (const ValueInfo& v : graph_.outputs) {
-    GL_CHECK(producer.count(v.name) || available.count(v.name), src, ": graph output '", v.name,
-             "' is produced by no node");
-    stack.push_back(v.name);
-  }
-  while (!stack.empty()) {
-    std::string t = stack.back();
-    stack.pop_back();
-    auto it = producer.find(t);
-    if (it == producer.end() || keep[it->second]) continue;
-    keep[it->second] = true;
-    for (const std::string& in : graph_.nodes[it->second].inputs)
-      if (!in.empty()) stack.push_back(in);
-  }
-  // Topological sort (Kahn), stable in file order; a leftover node means a cycle.
-  std::vector<size_t> order;
-  std::vector<bool> done(graph_.nodes.size(), false);
-  std::set<std::string> ready = available;
-  bool progress = true;
-  size_t kept = size_t(std::count(keep.begin(), keep.end(), true));
-  while (order.size() < kept && progress) {
-    progress = false;
-    for (size_t i = 0; i < graph_.nodes.size(); ++i) {
-      if (!keep[i] || done[i]) continue;
-      const NodeDef& n = graph_.nodes[i];
-      bool ok = std::all_of(n.inputs.begin(), n.inputs.end(),
-                            [&](const std::string& in) { return in.empty() || ready.count(in); });
-      if (!ok) continue;
-      done[i] = true;
-      order.push_back(i);
-      for (const std::string& out : n.outputs) ready.insert(out);
-      progress = true;
-    }
-  }
-  if (order.size() < kept) {
-    for (size_t i = 0; i < graph_.nodes.size(); ++i) {
-      if (!keep[i] || done[i]) continue;
-      const NodeDef& n = graph_.nodes[i];
-      for (const std::string& in : n.inputs)
-        if (!in.empty() && !ready.count(in))
-          fail(src, ": node '", n.name, "' (", n.op_type, "): input '", in, "' ",
-               producer.count(in) ? "depends on a cycle" : "is neither produced nor an initializer");
-    }
-  }
-  // Bind layers in order, folding nodes whose inputs are all constant.
   constants_ = graph_.initializers;
   std::unordered_map<std::string, bool> integer;  // element type of every tensor known so far
   for (const auto& [name, c] : constants_) integer[name] = c.is_integer;
@@ -99,6 +155,7 @@ Model::Model(Graph graph) : graph_(std::move(graph)) {
       all_constant &= in.empty() || it != constants_.end();
     }
     try {
+      MemoryScope scope(node_label(n));
       layer->load(n, constants);
       if (all_constant && layer->foldable()) {
         std::vector<Initializer> values = layer->fold(constants);
@@ -111,7 +168,7 @@ Model::Model(Graph graph) : graph_(std::move(graph)) {
         continue;
       }
     } catch (const Error& e) {
-      fail(src, ": ", e.what());
+      fail(src, ": ", naming_node(e, n).what());
     }
     const std::vector<bool> integer_out = layer->integer_outputs();
     for (size_t k = 0; k < n.outputs.size() && k < integer_out.size(); ++k)
@@ -159,22 +216,29 @@ std::vector<Var> Model::forward_named(Tape& tape, const std::vector<Var>& inputs
     values.emplace(c->first, v);
     return v;
   };
-  auto all_ready = [&]() {
-    for (const std::string& n : names)
-      if (!values.count(n) && !constants_.count(n)) return false;
-    return true;
-  };
+  // Names still to compute; layers after the one that makes the last of them are not run.
+  std::unordered_set<std::string_view> missing;
+  for (const std::string& n : names)
+    if (!values.count(n) && !constants_.count(n)) missing.insert(n);
   std::vector<Var> in, out;
   for (const auto& layer : layers_) {
-    if (all_ready()) break;
+    if (missing.empty()) break;
     const NodeDef& n = layer->node();
     in.assign(n.inputs.size(), Var{});
     for (size_t k = 0; k < n.inputs.size(); ++k)
       if (!n.inputs[k].empty()) in[k] = lookup(n.inputs[k], &n);
     out.assign(n.outputs.size(), Var{});
-    layer->forward(tape, in, out);
-    for (size_t k = 0; k < n.outputs.size(); ++k)
-      if (!n.outputs[k].empty() && out[k].valid()) values[n.outputs[k]] = out[k];
+    try {
+      MemoryScope scope(node_label(n));
+      layer->forward(tape, in, out);
+    } catch (const Error& e) {
+      throw naming_node(e, n);
+    }
+    for (size_t k = 0; k < n.outputs.size(); ++k) {
+      if (n.outputs[k].empty() || !out[k].valid()) continue;
+      values[n.outputs[k]] = out[k];
+      missing.erase(n.outputs[k]);
+    }
   }
   std::vector<Var> result;
   for (const std::string& name : names) result.push_back(lookup(name, nullptr));

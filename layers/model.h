@@ -61,6 +61,8 @@ class Model {
   bool has_tensor(const std::string& name) const;
 
  private:
+  void bind(const std::vector<size_t>& order);  // layers and folded constants, in this order
+
   Graph graph_;
   std::map<std::string, Initializer> constants_;
   std::vector<std::unique_ptr<Layer>> layers_;

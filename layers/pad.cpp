@@ -149,6 +149,9 @@ class Pad : public Layer {
   std::vector<int64_t> map(const Shape& x, const Shape& os, const std::vector<int64_t>& pads) const {
     const int r = x.rank();
     const auto st = strides_of(x);
+    int64_t entries = os.numel();
+    for (int i = 0; i < r; ++i) entries += os[i];
+    check_memory(entries * int64_t(sizeof(int64_t)), ("index map for " + os.str()).c_str());
     std::vector<std::vector<int64_t>> axis_map(static_cast<size_t>(r));
     for (int i = 0; i < r; ++i) {
       auto& m = axis_map[size_t(i)];

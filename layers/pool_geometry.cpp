@@ -133,6 +133,18 @@ WindowAttributes read_window_attributes(AttributeReader& reader, const Layer& la
       std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; }))
     layer.error("pads ", format_ints(pads), " cannot be combined with auto_pad '", auto_pad, "'");
 
+  // Window sizes come from files: bounded so that every window sum and product below stays far
+  // inside int64 (extents are at most 2^32, so stride·input and kernel·dilation < 2^57).
+  auto bounded = [&](const char* name, const int64_t* v, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+      if (v[i] > kMaxWindowAttribute)
+        layer.error(name, " entry ", v[i], " exceeds the limit of ", kMaxWindowAttribute);
+  };
+  bounded("kernel_shape", a.kernel.data(), a.kernel.size());
+  bounded("strides", a.strides.data(), 2);
+  bounded("dilations", a.dilations.data(), 2);
+  bounded("pads", a.pads.data(), 4);
+
   if (set.ceil_mode) {
     const int64_t ceil_mode = reader.get_int("ceil_mode", 0);
     if (ceil_mode != 0 && ceil_mode != 1) layer.error("ceil_mode must be 0 or 1, got ", ceil_mode);

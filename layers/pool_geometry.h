@@ -34,6 +34,9 @@ struct WindowAttributes {
   bool ceil_mode = false;
 };
 
+// Largest kernel, stride, dilation, pad or ConvTranspose output_shape entry accepted (2^24).
+constexpr int64_t kMaxWindowAttribute = int64_t(1) << 24;
+
 struct WindowAttributeSet {
   bool kernel_required = false;  // pools: yes; Conv: optional (must match W)
   bool ceil_mode = false;        // the op has a ceil_mode attribute

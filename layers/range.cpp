@@ -60,6 +60,7 @@ class Range : public Layer {
     if (delta > 0 && span > 0) n = (span + delta - 1) / delta;
     if (delta < 0 && span < 0) n = (-span + (-__int128(delta)) - 1) / (-__int128(delta));
     check_count(double(n));
+    check_memory(int64_t(n) * int64_t(sizeof(int64_t)), "integer range");
     std::vector<int64_t> v(static_cast<size_t>(n));
     for (size_t i = 0; i < v.size(); ++i) v[i] = int64_t(__int128(start) + __int128(i) * delta);
     return int_initializer(Shape{int64_t(n)}, std::move(v));

@@ -7,6 +7,7 @@
 // Folded at load time when x and the target are constants; integer x keeps its exact values.
 #include <cmath>
 
+#include "engine/memory.h"
 #include "engine/ops.h"
 #include "layers/op_util.h"
 
@@ -95,7 +96,8 @@ class Reshape : public Layer {
         d = x[int(i)];
       }
       out.push_back(d);
-      if (int(i) != infer_at) known *= d;
+      if (int(i) != infer_at && !checked_mul(known, d, known))
+        error("shape ", out.str(), "...: the element count overflows int64");
     }
     if (infer_at >= 0) {
       if (known == 0 || x.numel() % known != 0)

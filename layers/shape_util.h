@@ -15,6 +15,7 @@
 #include <limits>
 #include <vector>
 
+#include "engine/memory.h"
 #include "engine/parallel.h"
 #include "engine/tape.h"
 #include "layers/layer.h"
@@ -83,6 +84,7 @@ inline int64_t broadcast_offset(const int64_t* idx, int out_rank, const Shape& s
 // The index map for output shape `out`: src(idx) is the source offset or −1 for `fill`.
 template <class F>
 std::vector<int64_t> build_map(const Shape& out, F&& src) {
+  check_memory(out.numel() * int64_t(sizeof(int64_t)), ("index map for " + out.str()).c_str());
   std::vector<int64_t> map(size_t(out.numel()));
   for_each_index(out, [&](int64_t flat, const int64_t* idx) { map[size_t(flat)] = src(idx); });
   return map;
@@ -90,6 +92,7 @@ std::vector<int64_t> build_map(const Shape& out, F&& src) {
 
 template <class T>
 std::vector<T> apply_map(const std::vector<T>& x, const std::vector<int64_t>& map, T fill) {
+  check_memory(int64_t(map.size() * sizeof(T)), "folded constant");
   std::vector<T> y(map.size());
   for (size_t i = 0; i < map.size(); ++i) y[i] = map[i] >= 0 ? x[size_t(map[i])] : fill;
   return y;

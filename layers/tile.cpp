@@ -61,9 +61,11 @@ class Tile : public Layer {
     double n = 1;
     for (int i = 0; i < x.rank(); ++i) {
       if (r[size_t(i)] < 0) error("repeat ", r[size_t(i)], " on axis ", i, " is negative");
+      int64_t extent = 0;
       n *= double(x[i]) * double(r[size_t(i)]);
-      if (n > double(kMaxTensorElements)) error("output is too large");
-      out.push_back(x[i] * r[size_t(i)]);
+      if (n > double(kMaxTensorElements) || !checked_mul(x[i], r[size_t(i)], extent))
+        error("output is too large (axis ", i, ": ", x[i], " x ", r[size_t(i)], ")");
+      out.push_back(extent);
     }
     return out;
   }

@@ -1,11 +1,14 @@
 // gradlens command line: dispatches to the commands in tools/cli/. Errors print one line on
 // stderr and exit with code 2.
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/memory.h"
 #include "tools/cli/commands.h"
 
 namespace {
@@ -16,6 +19,24 @@ void print_help() {
       "commands:\n");
   for (const gradlens::cli::Command& c : gradlens::cli::commands())
     std::printf("  %-10s %s\n", c.name, c.summary);
+}
+// --max-memory BYTES (any command): the global memory limit of engine/memory.h. explain and
+// compare keep the flag, whose path methods also size their chunks by it; other commands drop it.
+void apply_memory_limit(const std::string& command, std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] != "--max-memory") continue;
+    GL_CHECK(i + 1 < args.size(), "flag '--max-memory' needs a value (bytes)");
+    const std::string& v = args[i + 1];
+    char* end = nullptr;
+    errno = 0;
+    const long long bytes = std::strtoll(v.c_str(), &end, 10);
+    GL_CHECK(!v.empty() && *end == 0 && errno == 0 && bytes >= 0,
+             "flag '--max-memory': expected a non-negative number of bytes, got '", v, "'");
+    if (bytes > 0) gradlens::set_memory_limit(bytes);
+    if (command != "explain" && command != "compare")
+      args.erase(args.begin() + long(i), args.begin() + long(i) + 2);
+    return;
+  }
 }
 }  // namespace
 
@@ -30,6 +51,7 @@ int main(int argc, char** argv) {
   for (const gradlens::cli::Command& c : gradlens::cli::commands()) {
     if (name != c.name) continue;
     try {
+      apply_memory_limit(name, args);
       return c.run(args);
     } catch (const gradlens::Error& e) {
       std::fprintf(stderr, "gradlens %s: %s\n", c.name, e.what());

@@ -145,9 +145,7 @@ int run_compare(const std::vector<std::string>& argv) {
   const std::vector<int64_t> targets = parse_targets(args.get("target"), scores, "target");
 
   const std::string dir = args.get("out");
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  GL_CHECK(!ec, dir, ": cannot create directory (", ec.message(), ")");
+  AtomicDirectory staged(dir);  // every file or none (io/atomic_file.h)
   const std::vector<std::string> stems = unique_stems(images.files);
 
   Progress progress("compare", int64_t(chosen.size()) + 1, quiet);
@@ -174,8 +172,9 @@ int run_compare(const std::vector<std::string>& argv) {
       for (int64_t n = 0; n < N; ++n) {
         Tensor one(s);
         std::copy_n(t.data() + n * per, per, one.data());
-        const std::string file = dir + "/" + stems[size_t(n)] + "." + chosen[m]->info().name + suffix + ".npy";
-        write_npy(file, one);
+        const std::string name = stems[size_t(n)] + "." + chosen[m]->info().name + suffix + ".npy";
+        const std::string file = dir + "/" + name;
+        write_npy(staged.path(name), one);
         written.push_back(file);
       }
     };
@@ -229,10 +228,11 @@ int run_compare(const std::vector<std::string>& argv) {
   }
   std::vector<std::string> titles = {"image"};
   for (const Method* m : chosen) titles.push_back(m->info().name);
-  write_png(dir + "/grid.png", compose_grid(rows, titles));
+  write_png(staged.path("grid.png"), compose_grid(rows, titles));
   written.push_back(dir + "/grid.png");
-  write_file_atomically(dir + "/report.html", render_report_html(report));
+  write_file_atomically(staged.path("report.html"), render_report_html(report));
   written.push_back(dir + "/report.html");
+  staged.commit();
   progress.step("report");
 
   if (args.flag("json")) {

@@ -9,6 +9,7 @@
 #include "attribution/method.h"
 #include "attribution/noise.h"
 #include "engine/error.h"
+#include "io/atomic_file.h"
 #include "io/image.h"
 #include "io/npy.h"
 #include "tools/cli/args.h"
@@ -139,12 +140,13 @@ int run_explain(const std::vector<std::string>& argv) {
   const auto t2 = std::chrono::steady_clock::now();
 
   std::vector<std::string> written;
+  AtomicFileSet files;  // every output file or none (io/atomic_file.h)
   if (args.has("out-npy")) {
     const std::string out = args.get("out-npy");
-    write_npy(out, e.attribution);
+    write_npy(files.stage(out), e.attribution);
     written.push_back(out);
     for (const auto& [name, t] : e.extras) {
-      write_npy(stem(out) + "." + name + ".npy", t);
+      write_npy(files.stage(stem(out) + "." + name + ".npy"), t);
       written.push_back(stem(out) + "." + name + ".npy");
     }
   }
@@ -158,10 +160,11 @@ int run_explain(const std::vector<std::string>& argv) {
     for (int64_t n = 0; n < N; ++n) {
       const Tensor display = tensor_input ? Tensor(Shape{1, x.dim(2), x.dim(3)}) : images.display[size_t(n)];
       const std::string file = N == 1 ? out : stem(out, ".png") + "." + std::to_string(n) + ".png";
-      write_png(file, render_heatmap(e, n, applied, rendering, display));
+      write_png(files.stage(file), render_heatmap(e, n, applied, rendering, display));
       written.push_back(file);
     }
   }
+  files.commit();
   if (args.flag("json")) {
     const double ms_scores = std::chrono::duration<double, std::milli>(t1 - t0).count();
     const double ms_method = std::chrono::duration<double, std::milli>(t2 - t1).count();
