@@ -33,7 +33,6 @@ class RandomLogit : public Metric {
     q.function = in.function;
     q.input = in.input;
     q.batch = in.batch;
-    q.seed = in.seed;
     q.options = in.method_options;
     MetricResult out;
     for (int64_t n = 0; n < N; ++n) {
