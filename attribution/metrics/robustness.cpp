@@ -25,7 +25,6 @@ PerturbedMaps perturbed_maps(const MetricInput& in, const MetricInfo& info, int6
   q.input = rows;
   q.targets.assign(size_t(samples + 1), in.targets[size_t(n)]);
   q.batch = in.batch;
-  q.seed = in.seed;
   q.options = in.method_options;
   return {rows, in.method->explain(q).attribution};
 }
