@@ -16,6 +16,7 @@
 #include "engine/tape.h"
 #include "graph_builder.h"
 #include "hostile_files.h"
+#include "io/atomic_file.h"
 #include "io/image.h"
 #include "io/npy.h"
 #include "io/onnx.h"
@@ -258,4 +259,45 @@ TEST_CASE("hostile: regression inputs found by fuzzing give an Error, never a cr
     ++replayed;
   }
   MESSAGE("replayed " << replayed << " regression inputs");
+}
+
+TEST_CASE("hostile: output sets appear whole or not at all (AtomicFileSet, AtomicDirectory)") {
+  ScratchDir scratch;
+  const fs::path a = scratch.path() / "a.npy", b = scratch.path() / "missing" / "b.png";
+  {
+    AtomicFileSet files;
+    write_npy(files.stage(a.string()), Tensor(Shape{2}, {1.f, 2.f}));
+    CHECK(contains(error_of([&] { write_file_atomically(files.stage(b.string()), "x"); }), "b.png"));
+  }  // not committed: the staged a.npy is gone and a.npy never appeared
+  CHECK(fs::is_empty(scratch.path()));
+  {
+    AtomicFileSet files;
+    write_npy(files.stage(a.string()), Tensor(Shape{2}, {1.f, 2.f}));
+    files.commit();
+  }
+  CHECK(read_npy(a.string()).shape() == Shape{2});
+
+  const fs::path dir = scratch.path() / "out";
+  {
+    AtomicDirectory staged(dir.string());
+    write_file_atomically(staged.path("one.txt"), "1");
+  }  // an error before commit: nothing
+  CHECK(!fs::exists(dir));
+  CHECK(std::distance(fs::directory_iterator(scratch.path()), fs::directory_iterator()) == 1);  // a.npy
+  {
+    AtomicDirectory staged(dir.string());
+    write_file_atomically(staged.path("one.txt"), "1");
+    write_file_atomically(staged.path("two.txt"), "2");
+    staged.commit();
+  }
+  CHECK(read_text(dir / "two.txt") == "2");
+  {  // into an existing folder: its other files stay, ours are replaced
+    write_file(dir / "mine.txt", "m");
+    AtomicDirectory staged(dir.string());
+    write_file_atomically(staged.path("one.txt"), "new");
+    staged.commit();
+  }
+  CHECK(read_text(dir / "one.txt") == "new");
+  CHECK(read_text(dir / "mine.txt") == "m");
+  CHECK(std::distance(fs::directory_iterator(scratch.path()), fs::directory_iterator()) == 2);  // no staging left
 }

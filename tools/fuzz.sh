@@ -22,7 +22,7 @@ if [ ! -f $build/CMakeCache.txt ]; then
     -DGRADLENS_NATIVE=OFF -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="" \
     ${CMAKE_CXX_COMPILER_LAUNCHER:+-DCMAKE_CXX_COMPILER_LAUNCHER=$CMAKE_CXX_COMPILER_LAUNCHER} >/dev/null
 fi
-nice -n 19 cmake --build $build -j"${FUZZ_JOBS:-2}" --target "${targets[@]}" >/dev/null
+[ -n "${FUZZ_NO_BUILD:-}" ] || nice -n 19 cmake --build $build -j"${FUZZ_JOBS:-2}" --target "${targets[@]}" >/dev/null
 
 seeds() {  # the seed folder of a target
   local dir=$build/seeds/$1
