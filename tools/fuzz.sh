@@ -51,6 +51,6 @@ for t in "${targets[@]}"; do
   elapsed=$(( $(date +%s) - start ))
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || echo "cov: ?")
-  crashes=$(ls $build/crashes/$t-* 2>/dev/null | wc -l)
+  crashes=$(ls $build/crashes/$t-* 2>/dev/null | wc -l || true)
   echo "$t: ${execs} executions, ${cov}, ${elapsed} s, exit ${status}, ${crashes} crash/timeout/oom files"
 done
