@@ -121,6 +121,10 @@ void write_file_atomically(const std::string& path, const std::vector<ByteChunk>
 // --- AtomicFileSet ---------------------------------------------------------------------------
 
 std::string AtomicFileSet::stage(const std::string& path) {
+  const fs::path parent = fs::path(path).parent_path();
+  std::error_code ec;
+  GL_CHECK(parent.empty() || fs::is_directory(parent, ec), path, ": the folder ", parent.string(),
+           " does not exist");
   const std::string tmp = path + ".staged." + std::to_string(getpid());
   staged_.emplace_back(tmp, path);
   slots_.push_back(track(tmp, 1));
