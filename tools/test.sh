@@ -9,3 +9,5 @@ cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 # The installed package seen by a product (C via pkg-config, C++ via find_package, add_subdirectory).
 bash tools/package/test_consumer.sh build
+# One model explained from many threads, under ThreadSanitizer (build-tsan/, see tools/tsan.sh).
+bash tools/tsan.sh
