@@ -25,7 +25,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-CLI = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "gradlens")
+CLI = sys.argv[1] if len(sys.argv) > 1 and __name__ == "__main__" else os.path.join(ROOT, "build", "gradlens")
 
 
 def evaluate(args):
