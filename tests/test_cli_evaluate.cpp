@@ -134,6 +134,29 @@ TEST_CASE("evaluate writes one curve chart per curve metric, nothing for the oth
   CHECK(!fs::exists(s.path() / "out" / "sparseness_curves.png"));
 }
 
+TEST_CASE("evaluate --method-options reach the methods that declare them") {
+  if (!have_cli()) return;
+  ScratchDir s;
+  const std::string model = (kSmall / "model.onnx").string(), input = (kSmall / "input.npy").string();
+  auto sparseness_of = [&](const std::string& options) {
+    std::vector<std::string> args = {model, input, "--methods", "integrated-gradients,gradient", "--metrics",
+                                     "sparseness", "--json"};
+    if (!options.empty()) args.insert(args.end(), {"--method-options", options});
+    const Run r = evaluate(s, args);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+  };
+  const std::string two = sparseness_of("steps=2"), four = sparseness_of("steps=4"), plain = sparseness_of("");
+  CHECK(contains(two, "\"method-options\":\"steps=2\""));
+  CHECK(two.substr(two.find("\"results\"")) != four.substr(four.find("\"results\"")));
+  // gradient has no steps: its values are the same with or without the option.
+  auto gradient_values = [](const std::string& json) {
+    const size_t at = json.find("{\"method\":\"gradient\"");
+    return json.substr(at, json.find("]", json.find("\"values\"", at)) - at);
+  };
+  CHECK(gradient_values(two) == gradient_values(plain));
+}
+
 TEST_CASE("evaluate --shard K/N merged with --merge equals one run") {
   if (!have_cli()) return;
   ScratchDir s;
@@ -194,4 +217,6 @@ TEST_CASE("evaluate: bad input is one line naming the file, flag or metric; noth
   write_npy(s / "fine.npy", Tensor(Shape{2, 3, 32, 32}, 1.f));
   check_rejected(run({"--attributions", s / "fine.npy", "--metrics", "sensitivity-max"}), "sensitivity-max", out);
   check_rejected(run({"--methods", "gradient", "--metrics", "sparseness", "--tolerance", "4"}), "--tolerance", out);
+  check_rejected(run({"--methods", "gradient", "--metrics", "sparseness", "--method-options", "steps=4"}),
+                 "'steps'", out);
 }

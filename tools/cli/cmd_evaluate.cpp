@@ -51,6 +51,7 @@ std::vector<Flag> evaluate_flags() {
       {"metrics", "m1,m2,..", "metrics to compute (gradlens evaluate --list)", ""},
       {"methods", "a,b,..", "gradlens methods computing the maps (their default parameters)", ""},
       {"attributions", "A.npy,B.npy,..", "maps made elsewhere, input-shaped or [N,1,H,W], one file per column", ""},
+      {"method-options", "K=V,K=V,..", "parameters for the --methods that declare them (e.g. steps=32)", ""},
       {"masks", "M.npy|DIR", "ground-truth masks [N,H,W], or a folder of [H,W] .npy files (sorted by name)", ""},
       {"boxes", "FILE", "ground-truth boxes, one line 'x0 y0 x1 y1' per example (pixels, end exclusive)", ""},
       {"labels", "FILE.npy|K1,K2,..", "true classes (wsl-iou's right-class rule, per-class means)", ""},
@@ -481,7 +482,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
     if (chosen.back()->info().needs_region)
       GL_CHECK(args.has("masks") || args.has("boxes"), "--metrics: '", name, "' needs --masks or --boxes");
   }
-  const std::set<std::string> own = {"list", "metrics", "methods", "attributions", "masks", "boxes", "labels",
+  const std::set<std::string> own = {"list", "metrics", "methods", "method-options", "attributions", "masks", "boxes", "labels",
                                      "target", "score", "batch", "seed", "shard", "merge", "out", "json", "quiet"};
   for (const Flag& f : evaluate_flags())
     if (!own.count(f.name) && args.has(f.name))
@@ -535,6 +536,18 @@ int run_evaluate(const std::vector<std::string>& argv) {
     run.methods = split(args.get("methods"));
     for (const std::string& m : run.methods) method(m);
   }
+  // --method-options: each key goes to the methods that declare it; a key none declares is an error.
+  std::map<std::string, std::string> method_options;
+  for (const std::string& kv : split(args.get("method-options"))) {
+    const size_t eq = kv.find('=');
+    GL_CHECK(eq != std::string::npos && eq > 0, "--method-options: expected K=V, got '", kv, "'");
+    const std::string key = kv.substr(0, eq);
+    bool used = false;
+    for (const std::string& m : run.methods)
+      for (const Parameter& p : method(m).info().parameters) used = used || p.name == key;
+    GL_CHECK(used, "--method-options: no method in --methods has a parameter '", key, "'");
+    method_options[key] = kv.substr(eq + 1);
+  }
 
   run.parameters = {{"model", pos[0]}, {"input", pos[1]}, {"metrics", args.get("metrics")},
                     {"score", args.get("score")}, {"batch", args.get("batch")}, {"seed", args.get("seed")},
@@ -544,7 +557,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
     for (const std::string& m : run.methods) s += (s.empty() ? "" : ",") + m;
     return s;
   }();
-  for (const char* k : {"attributions", "masks", "boxes", "labels", "shard"})
+  for (const char* k : {"attributions", "method-options", "masks", "boxes", "labels", "shard"})
     if (args.has(k)) run.parameters[k] = args.get(k);
   for (const std::string& p : declared)
     if (args.has(p)) run.parameters[p] = args.get(p);  // else each metric its own default
@@ -583,6 +596,9 @@ int run_evaluate(const std::vector<std::string>& argv) {
       r.input = xs;
       r.targets = targets;
       r.batch = batch;
+      for (const auto& [k, v] : method_options)
+        for (const Parameter& p : method(name).info().parameters)
+          if (p.name == k) r.options.set(k, v);
       Explanation e = method(name).explain(r);
       a = e.attribution;
       if (a.shape() != xs.shape()) {
@@ -596,6 +612,10 @@ int run_evaluate(const std::vector<std::string>& argv) {
       MetricInput in = base;
       in.attribution = a;
       in.method = given.empty() ? &method(name) : nullptr;
+      if (in.method)
+        for (const auto& [k, v] : method_options)
+          for (const Parameter& p : in.method->info().parameters)
+            if (p.name == k) in.method_options.set(k, v);
       for (const Parameter& p : m->info().parameters)
         if (args.has(p.name)) in.options.set(p.name, args.get(p.name));
       MetricResult res = m->evaluate(in);
