@@ -15,6 +15,7 @@
 #include <limits>
 #include <vector>
 
+#include "engine/hessian.h"
 #include "engine/parallel.h"
 #include "engine/tape.h"
 #include "layers/layer.h"
