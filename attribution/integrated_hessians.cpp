@@ -13,7 +13,7 @@
 // ∫₀¹ −ln t (t g_i)' dt = ∫₀¹ g_i dt; hence Σ_ij Γ_ij = f(x) − f(x′) up to quadrature error,
 // reported per example as completeness_gap (when every row is computed).
 //
-// The Hessian rows come exactly from the engine (Tape::hessian_vector, forward-over-reverse), not
+// The Hessian rows come exactly from the engine (HessianVector in engine/hessian.h, forward-over-reverse), not
 // from differences of gradients: every (example, node, selected feature i) is one row of a batch
 // whose tangent is e_i, so a chunk of rows is one forward, one backward, one tangent sweep and
 // one tangent backward, and row r's ġ is H e_i at its point. Rows run in chunks of --batch rows
@@ -35,6 +35,7 @@
 #include "attribution/method.h"
 #include "attribution/path.h"
 #include "engine/error.h"
+#include "engine/hessian.h"
 #include "engine/number_text.h"
 
 namespace gradlens {
@@ -216,13 +217,13 @@ class IntegratedHessians : public Method {
         },
         {class_seed(r.targets, r.contrast, points * rows_per_point)}, ChunkTaps(),
         [&](const Chunk& c, int) {
+          Tensor hv;
           try {
-            c.tape->hessian_vector(c.scores, c.input, V);
+            hv = HessianVector(*c.tape, c.scores, c.input, V).grad_tangent(c.input);
           } catch (const Error& e) {
             fail(info_.name, ": ", e.what());
           }
           const Tensor& g = c.tape->grad_view(c.input);
-          const Tensor hv = c.tape->grad_tangent(c.input);
           for (int64_t s = 0; s < c.rows; ++s) {
             const int64_t q = c.begin + s, n = example_of(q), i = q % rows_per_point;
             const InteractionNode& node = nodes[size_t(node_of(q))];

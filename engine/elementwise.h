@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "engine/error.h"
+#include "engine/hessian.h"
 #include "engine/parallel.h"
 #include "engine/tape.h"
 

@@ -10,6 +10,7 @@
 
 #include "engine/broadcast.h"
 #include "engine/error.h"
+#include "engine/hessian.h"
 #include "engine/ops.h"
 
 namespace gradlens {

@@ -6,6 +6,7 @@
 #include "engine/broadcast.h"
 #include "engine/error.h"
 #include "engine/gemm.h"
+#include "engine/hessian.h"
 #include "engine/ops.h"
 #include "engine/parallel.h"
 

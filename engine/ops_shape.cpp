@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "engine/error.h"
+#include "engine/hessian.h"
 #include "engine/ops.h"
 #include "engine/parallel.h"
 

@@ -144,11 +144,7 @@ void Tape::backward(Var output, const Tensor& seed, const GradRules& rules) {
   if (has_forward_end_) arena_.rewind(forward_end_);
   forward_end_ = arena_.mark();
   has_forward_end_ = true;
-  for (Node& n : nodes_) {
-    n.grad = Tensor();
-    n.tangent = Tensor();
-    n.grad_tangent = Tensor();
-  }
+  for (Node& n : nodes_) n.grad = Tensor();
   backward_output_ = -1;
   if (out.requires_grad) {
     out.grad = alloc(seed.shape());
@@ -165,105 +161,6 @@ void Tape::backward(Var output, const Tensor& seed, const GradRules& rules) {
   backward_end_ = arena_.mark();
   backward_output_ = output.id;
   backward_rules_standard_ = rules.relu == ReluRule::standard;
-}
-
-void Tape::hessian_vector(Var output, Var input, const Tensor& direction) {
-  check(output, "hessian_vector");
-  check(input, "hessian_vector");
-  GL_CHECK(backward_output_ == output.id,
-           "hessian_vector: run backward() of the same output first (and record nothing after it)");
-  GL_CHECK(backward_rules_standard_, "hessian_vector: the backward must use the standard rules");
-  Node& in = nodes_[size_t(input.id)];
-  GL_CHECK(direction.shape() == in.value.shape(), "hessian_vector: direction shape ",
-           direction.shape().str(), " differs from the input's ", in.value.shape().str());
-  arena_.rewind(backward_end_);
-  for (Node& n : nodes_) {
-    n.tangent = Tensor();
-    n.grad_tangent = Tensor();
-  }
-  if (!in.requires_grad || input.id > output.id) return;
-  in.tangent = alloc(direction.shape());
-  in.tangent.copy_from(direction);
-  // 1. Tangents in tape order, with the curvature terms each node adds to its inputs' ġ.
-  for (int32_t i = input.id + 1; i <= output.id; ++i) {
-    Node& n = nodes_[size_t(i)];
-    if (!n.requires_grad || !n.differentiable) continue;
-    bool reached = false;
-    for (int k = 0; k < n.num_inputs && !reached; ++k)
-      reached = !nodes_[size_t(input_ids_[size_t(n.first_input + k)])].tangent.empty();
-    if (!reached) continue;
-    GL_CHECK(bool(n.tangent_rule), "op ", n.info.op, " (node '", n.info.name,
-             "') has no second-derivative rule");
-    TangentContext ctx(*this, n);
-    n.tangent_rule(ctx);
-    GL_CHECK(!n.tangent.empty(), "op ", n.info.op, " (node '", n.info.name,
-             "'): its second-derivative rule set no tangent");
-  }
-  // 2. ġ_x = Jᵀ ġ_y + S_x: the backward rules run on ġ, swapped into the grad slots (and swapped
-  // back however the sweep ends).
-  struct SwapGrads {
-    std::vector<Node>& nodes;
-    explicit SwapGrads(std::vector<Node>& n) : nodes(n) { swap_all(); }
-    ~SwapGrads() { swap_all(); }
-    void swap_all() {
-      for (Node& n : nodes) std::swap(n.grad, n.grad_tangent);
-    }
-  } swapped(nodes_);
-  const GradRules standard;
-  for (int32_t i = output.id; i >= 0; --i) {
-    Node& n = nodes_[size_t(i)];
-    if (n.grad.empty() || !n.backward) continue;
-    BackwardContext ctx(*this, n, standard);
-    n.backward(ctx);
-  }
-}
-
-Tensor Tape::grad_tangent(Var v) const {
-  check(v, "grad_tangent");
-  const Tensor& g = nodes_[size_t(v.id)].grad_tangent;
-  return g.empty() ? Tensor(value(v).shape()) : g.clone();
-}
-
-Tensor Tape::tangent(Var v) const {
-  check(v, "tangent");
-  const Tensor& t = nodes_[size_t(v.id)].tangent;
-  return t.empty() ? Tensor(value(v).shape()) : t.clone();
-}
-
-Tape::Node& TangentContext::input_node(int k) const {
-  GL_CHECK(k >= 0 && k < node_.num_inputs, "node '", node_.info.name, "' (", node_.info.op,
-           "): tangent rule asked for input ", k, " of ", node_.num_inputs);
-  return tape_.nodes_[size_t(tape_.input_ids_[size_t(node_.first_input + k)])];
-}
-
-const Tensor& TangentContext::input(int k) const { return input_node(k).value; }
-
-const Tensor& TangentContext::input_tangent(int k) const { return input_node(k).tangent; }
-
-Tensor TangentContext::input_tangent_or_zero(int k) {
-  const Tensor& t = input_tangent(k);
-  return t.empty() ? tape_.alloc_zeroed(input(k).shape()) : t;
-}
-
-void TangentContext::set_tangent(const Tensor& t) {
-  GL_CHECK(t.shape() == node_.value.shape(), "node '", node_.info.name, "' (", node_.info.op,
-           "): tangent of shape ", t.shape().str(), " for an output of shape ",
-           node_.value.shape().str());
-  node_.tangent = t;
-}
-
-void TangentContext::add_curvature(int k, const Tensor& s) {
-  Tape::Node& in = input_node(k);
-  if (!in.requires_grad) return;
-  GL_CHECK(s.shape() == in.value.shape(), "node '", node_.info.name, "' (", node_.info.op,
-           "): curvature term for input ", k, " has shape ", s.shape().str(), ", its value has ",
-           in.value.shape().str());
-  if (in.grad_tangent.empty()) {
-    in.grad_tangent = tape_.alloc(s.shape());
-    in.grad_tangent.copy_from(s);
-  } else {
-    in.grad_tangent.vec() += s.vec();
-  }
 }
 
 Tape::Node& BackwardContext::input_node(int k) const {

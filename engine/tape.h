@@ -6,15 +6,8 @@
 // observer asks for) propagate "needs gradient", and a node's backward runs only when its output
 // needs one — no weight gradient is ever computed.
 //
-// Hessian-vector products (forward-over-reverse, Pearlmutter 1994): after backward(f) has left
-// g = ∂f/∂node on every node, hessian_vector(f, x, v) differentiates every g along x + εv:
-//   1. tangent sweep, in tape order: ẏ = J ẋ for each node (its TangentFn), starting from ẋ = v;
-//   2. second reverse sweep: ġ_x = Jᵀ ġ_y + S_x, where Jᵀ ġ_y is the node's own backward rule
-//      fed ġ_y instead of g_y, and S_x = ∂/∂ε (Jᵀ(x(ε)) g_y) is the curvature term that the
-//      TangentFn adds while it computes ẏ (0 for linear and piecewise-linear ops).
-// Then ġ at the input is H v, the Hessian of f times v. A node reached by a tangent whose op has
-// no TangentFn makes hessian_vector fail naming the op and node; nodes recorded without a
-// backward (non-differentiable outputs) get a zero tangent.
+// A node may be recorded with a second-order rule (TangentFn) beside its backward; the tape only
+// keeps it: Hessian-vector products live in engine/hessian.h.
 #pragma once
 #include <cstdint>
 #include <initializer_list>
@@ -30,7 +23,8 @@ namespace gradlens {
 
 class Tape;
 class BackwardContext;
-class TangentContext;
+class TangentContext;  // engine/hessian.h
+class HessianVector;
 
 // What a node is, for observers. `name` and `op` must outlive the run (layers own their strings;
 // engine ops use literals). `bias`, when set, is a constant tensor that this node adds to its
@@ -51,7 +45,7 @@ struct Var {
 };
 
 using BackwardFn = InlineFunction<void(BackwardContext&), 160>;
-// Forward tangent ẏ and curvature terms S_x of a node (see the top of this file).
+// Forward tangent ẏ and curvature terms S_x of a node (engine/hessian.h).
 using TangentFn = InlineFunction<void(TangentContext&), 160>;
 
 // Sees every node's value as it is computed and every gradient as it is completed.
@@ -83,7 +77,7 @@ class Tape {
   Var constant(const Tensor& x, std::string_view name = "constant");
   // Records a computed node. `output` is normally from alloc(); `backward` may be empty for
   // non-differentiable outputs. The backward is dropped when no input needs a gradient.
-  // `tangent` (optional) is the node's second-order rule for hessian_vector.
+  // `tangent` (optional) is the node's second-order rule (engine/hessian.h).
   Var record(const NodeInfo& info, std::initializer_list<Var> inputs, const Tensor& output,
              BackwardFn backward, TangentFn tangent = TangentFn());
   Var record(const NodeInfo& info, const Var* inputs, int num_inputs, const Tensor& output,
@@ -96,15 +90,6 @@ class Tape {
   // of every node on a path from a gradient-requiring input. Each call starts afresh, so one
   // recorded forward can be replayed under several rule sets.
   void backward(Var output, const Tensor& seed, const GradRules& rules = {});
-
-  // Hessian-vector product: after backward(output, seed) (with the standard rules), the
-  // derivative of every node's gradient along `input` + ε·direction. Afterwards
-  // grad_tangent(input) = H·direction with H = ∂²(seed · output)/∂input². May be called again
-  // with another direction (each call starts afresh from the same backward).
-  void hessian_vector(Var output, Var input, const Tensor& direction);
-  // Owning copy of v's gradient derivative ġ (zeros when none); v's tangent ẏ likewise.
-  Tensor grad_tangent(Var v) const;
-  Tensor tangent(Var v) const;
 
   // While > 0, relu (and every rectifier without an upper bound) records
   // softplus(x; β) = ln(1 + e^(βx))/β instead: a smooth stand-in with a Hessian
@@ -131,13 +116,12 @@ class Tape {
 
  private:
   friend class BackwardContext;
+  friend class HessianVector;  // reads the recorded nodes and the last backward
   friend class TangentContext;
   struct Node {
     NodeInfo info;
     Tensor value;
     Tensor grad;
-    Tensor tangent;       // ẏ (hessian_vector); empty: zero
-    Tensor grad_tangent;  // ġ (hessian_vector); empty: zero
     int32_t first_input = 0;
     int32_t num_inputs = 0;
     bool requires_grad = false;
@@ -153,7 +137,7 @@ class Tape {
   std::vector<Observer*> observers_;
   Arena::Mark forward_end_;
   bool has_forward_end_ = false;
-  Arena::Mark backward_end_;
+  Arena::Mark backward_end_;       // the arena after the last backward
   int32_t backward_output_ = -1;  // output of the last backward, -1 when none
   bool backward_rules_standard_ = true;
   float relu_softplus_beta_ = 0.f;
@@ -181,41 +165,13 @@ class BackwardContext {
 
  private:
   friend class Tape;
+  friend class HessianVector;
   BackwardContext(Tape& tape, Tape::Node& node, const GradRules& rules)
       : tape_(tape), node_(node), rules_(rules) {}
   Tape::Node& input_node(int k) const;
   Tape& tape_;
   Tape::Node& node_;
   const GradRules& rules_;
-};
-
-// What a node's TangentFn sees: values, input tangents ẋ_k (empty when zero), the node's
-// gradient g_y from the preceding backward (empty when none reached it).
-class TangentContext {
- public:
-  const NodeInfo& info() const { return node_.info; }
-  const Tensor& output() const { return node_.value; }
-  const Tensor& grad_output() const { return node_.grad; }
-  int num_inputs() const { return node_.num_inputs; }
-  const Tensor& input(int k) const;
-  const Tensor& input_tangent(int k) const;
-  bool has_tangent(int k) const { return !input_tangent(k).empty(); }
-  // ẋ_k, or a zero tensor of input k's shape when it has none.
-  Tensor input_tangent_or_zero(int k);
-
-  Tensor alloc(const Shape& shape) { return tape_.alloc(shape); }
-  Tensor alloc_zeroed(const Shape& shape) { return tape_.alloc_zeroed(shape); }
-  // Sets ẏ (the output's shape; tape memory or a view of it, adopted as is).
-  void set_tangent(const Tensor& t);
-  // ġ(input k) += s, s shaped like input k (copied, may alias anything).
-  void add_curvature(int k, const Tensor& s);
-
- private:
-  friend class Tape;
-  TangentContext(Tape& tape, Tape::Node& node) : tape_(tape), node_(node) {}
-  Tape::Node& input_node(int k) const;
-  Tape& tape_;
-  Tape::Node& node_;
 };
 
 }  // namespace gradlens

@@ -10,6 +10,7 @@
 // Output size, auto_pad and ceil_mode follow layers/pool_geometry.h.
 // Backward: dx[taps of each window] += g / D. One task per (n, c) plane.
 // Tangent: ẏ = the same average of ẋ (linear: no curvature term).
+#include "engine/hessian.h"
 #include "engine/parallel.h"
 #include "layers/layer.h"
 #include "layers/pool_geometry.h"

@@ -11,6 +11,7 @@
 #include <array>
 #include <cmath>
 
+#include "engine/hessian.h"
 #include "engine/parallel.h"
 #include "layers/op_util.h"
 

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "engine/hessian.h"
 #include "engine/ops.h"
 #include "layers/shape_util.h"
 

@@ -18,6 +18,7 @@
 #include <algorithm>
 
 #include "engine/gemm.h"
+#include "engine/hessian.h"
 #include "engine/parallel.h"
 #include "layers/conv_base.h"
 #include "layers/im2col.h"

@@ -7,6 +7,7 @@
 #pragma once
 #include <string>
 
+#include "engine/hessian.h"
 #include "layers/layer.h"
 #include "layers/pool_geometry.h"
 

@@ -14,6 +14,7 @@
 
 #include "engine/broadcast.h"
 #include "engine/gemm.h"
+#include "engine/hessian.h"
 #include "engine/ops.h"
 #include "layers/layer.h"
 

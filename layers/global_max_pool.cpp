@@ -5,6 +5,7 @@
 // Tangent: ẏ[n, c] = ẋ[n, c, argmax]; piecewise linear, so no curvature term.
 #include <cmath>
 
+#include "engine/hessian.h"
 #include "engine/parallel.h"
 #include "layers/layer.h"
 #include "layers/pool_geometry.h"

@@ -8,6 +8,7 @@
 // Tangent: ẏ = ẋ[arg-max of each window]; piecewise linear, so no curvature term (zero a.e.).
 #include <cmath>
 
+#include "engine/hessian.h"
 #include "engine/parallel.h"
 #include "layers/layer.h"
 #include "layers/pool_geometry.h"

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "engine/hessian.h"
 #include "engine/parallel.h"
 #include "engine/tape.h"
 

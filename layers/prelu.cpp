@@ -6,6 +6,7 @@
 // Backward: ∂x = g for x >= 0, slope·g for x < 0 (the plain derivative, like LeakyRelu). Tangent:
 // the same map of ẋ; piecewise linear, so no curvature term.
 #include "engine/broadcast.h"
+#include "engine/hessian.h"
 #include "layers/op_util.h"
 
 namespace gradlens {

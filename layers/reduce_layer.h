@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "engine/broadcast.h"
+#include "engine/hessian.h"
 #include "engine/ops.h"
 #include "layers/layer.h"
 

@@ -15,6 +15,7 @@
 #include <limits>
 #include <vector>
 
+#include "engine/hessian.h"
 #include "engine/memory.h"
 #include "engine/parallel.h"
 #include "engine/tape.h"

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/broadcast.h"
+#include "engine/hessian.h"
 #include "layers/op_util.h"
 
 namespace gradlens {

@@ -3,6 +3,7 @@
 // Backward: the gradient goes to the selected branch, ∂X = g·[cond] and ∂Y = g·[¬cond], each
 // summed back over the axes it was broadcast along; the condition gets none. Folded exactly when
 // X and Y are integer constants. Tangent: the selected branch's ẋ (no curvature).
+#include "engine/hessian.h"
 #include "layers/shape_util.h"
 
 namespace gradlens {

@@ -1,4 +1,4 @@
-// Hessian-vector products of the engine (Tape::hessian_vector, forward-over-reverse):
+// Hessian-vector products of the engine (HessianVector, engine/hessian.h, forward-over-reverse):
 // - closed-form Hessians of analytic models (x0·x1, xᵀAx, exp/sin/log products, tanh, softplus,
 //   exp of a linear form, softmax, log-softmax, a quotient, a cube);
 // - every op's second-order rule: the tangent ẏ against central differences of the forward and
@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "engine/error.h"
+#include "engine/hessian.h"
 #include "engine/ops.h"
 #include "graph_builder.h"
 #include "layers/model.h"
@@ -67,8 +68,8 @@ SecondOrder second_order(const Builder& F, const Tensor& x, const Tensor& v, con
   Var xv = tape.input(x);
   Var y = F(tape, xv);
   tape.backward(y, seed);
-  tape.hessian_vector(y, xv, v);
-  return {tape.tangent(y), tape.grad_tangent(xv)};
+  const HessianVector hv(tape, y, xv, v);
+  return {hv.tangent(y), hv.grad_tangent(xv)};
 }
 
 // ‖a − b‖ / max(‖b‖, floor): relative, but an exact zero (linear ops have no curvature) must come
@@ -116,8 +117,8 @@ Tensor hessian_of(const Builder& F, const Tensor& x, const Tensor& seed) {
   for (int64_t i = 0; i < d; ++i) {
     Tensor e(x.shape());
     e[i] = 1.f;
-    tape.hessian_vector(y, xv, e);
-    const Tensor col = tape.grad_tangent(xv);
+    const HessianVector hv(tape, y, xv, e);
+    const Tensor col = hv.grad_tangent(xv);
     for (int64_t j = 0; j < d; ++j) H[j * d + i] = col[j];
   }
   return H;
@@ -475,12 +476,12 @@ TEST_CASE("hessian_vector: errors and the relu-as-softplus switch") {
   Tape tape;
   Var x = tape.input(random_tensor(Shape{2, 4}, 82));
   Var y = F(tape, x);
-  CHECK_THROWS_WITH_AS(tape.hessian_vector(y, x, Tensor(Shape{2, 4})),
+  CHECK_THROWS_WITH_AS(HessianVector(tape, y, x, Tensor(Shape{2, 4})),
                        doctest::Contains("run backward() of the same output first"), Error);
   tape.backward(y, Tensor(Shape{2}, 1.f));
-  CHECK_THROWS_WITH_AS(tape.hessian_vector(y, x, Tensor(Shape{2, 4})),
+  CHECK_THROWS_WITH_AS(HessianVector(tape, y, x, Tensor(Shape{2, 4})),
                        doctest::Contains("op Einsum (node 'einsum_1') has no second-derivative rule"), Error);
-  CHECK_THROWS_AS(tape.hessian_vector(y, x, Tensor(Shape{2, 5})), Error);
+  CHECK_THROWS_AS(HessianVector(tape, y, x, Tensor(Shape{2, 5})), Error);
 
   // relu records softplus(x; β) while the switch is on, and relu again after it is reset.
   Tape t2;
@@ -505,7 +506,7 @@ TEST_CASE("hessian_vector: errors and the relu-as-softplus switch") {
   Var cy = model_builder(cast_model)(t3, cx);
   t3.backward(cy, Tensor(Shape{1, 3}, 1.f));
   const Tensor direction(Shape{1, 3}, {1.f, -2.f, 0.5f});
-  t3.hessian_vector(cy, cx, direction);
-  CHECK(bitwise_equal(t3.tangent(cy), direction));
+  const HessianVector hv(t3, cy, cx, direction);
+  CHECK(bitwise_equal(hv.tangent(cy), direction));
   CHECK_THROWS_AS(t2.set_relu_softplus_beta(-1.f), Error);
 }
