@@ -233,7 +233,7 @@ static void test_explain(const gradlens_model* m, const float* x, const int64_t*
   CHECK_FAILS(gradlens_explain(m, "gradient", bad_batch, 1, x, shape, 4, NULL, 0, &e), GRADLENS_ERROR_REQUEST,
               "option 'batch'");
   CHECK_FAILS(gradlens_explain(m, "gradient", bad_seed, 1, x, shape, 4, NULL, 0, &e), GRADLENS_ERROR_REQUEST,
-              "option 'seed'");
+              "seed");
   CHECK_FAILS(gradlens_explain(m, "gradient", bad_score, 1, x, shape, 4, NULL, 0, &e), GRADLENS_ERROR_REQUEST, "odds");
   CHECK_FAILS(gradlens_explain(m, "gradient", NULL, 0, x, shape, 4, out_of_range, 2, &e), GRADLENS_ERROR_REQUEST,
               "10");

@@ -155,8 +155,6 @@ Prepared prepare(const gradlens_model* model, const char* method, const gradlens
       p.kind = gradlens::parse_score_kind(options[k].value);
     else if (key == "batch")
       p.request.batch = parse_integer("batch", options[k].value, 1);
-    else if (key == "seed")
-      p.request.seed = uint64_t(parse_integer("seed", options[k].value, 0));
     else
       p.request.options.set(key, options[k].value);
   }

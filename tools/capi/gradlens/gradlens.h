@@ -121,7 +121,8 @@ GRADLENS_API gradlens_status gradlens_method_parameter(size_t method_index, size
 
 /* One option: a method parameter by name (gradlens_method_parameter) with its value as text,
  * or one of the keys every method takes: "score" (logit|prob|log-prob, default logit: the input
- * of a final Softmax), "batch" (rows per forward/backward, default 32), "seed" (default 0). */
+ * of a final Softmax), "batch" (rows per forward/backward, default 32). Methods that draw random
+ * numbers take a "seed" parameter (default 0); the others refuse one. */
 typedef struct gradlens_option {
   const char* name;
   const char* value;
