@@ -461,7 +461,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
   if (args.flag("merge")) {
     GL_CHECK(!pos.empty(), "--merge needs the --out folders of the shards");
     const Run run = merge_runs(pos);
-    write_outputs(run, args.optional("out"), args.flag("json"));
+    write_outputs(run, args.has("out") ? std::optional<std::string>(args.get("out")) : std::nullopt, args.flag("json"));
     return 0;
   }
   GL_CHECK(pos.size() == 2, "expected MODEL.onnx and one INPUT.npy (see gradlens evaluate --help)");
@@ -623,7 +623,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
       progress.step(name + " " + m->info().name);
     }
   }
-  write_outputs(run, args.optional("out"), args.flag("json"));
+  write_outputs(run, args.has("out") ? std::optional<std::string>(args.get("out")) : std::nullopt, args.flag("json"));
   return 0;
 }
 
