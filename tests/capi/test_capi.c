@@ -300,10 +300,16 @@ static void test_out_of_memory(const gradlens_model* m) {
   limited.rlim_cur = (rlim_t)4 << 30;
   if (old.rlim_max != RLIM_INFINITY && old.rlim_max < limited.rlim_cur) return;
   if (setrlimit(RLIMIT_AS, &limited) != 0) return;
-  const int64_t huge[4] = {(int64_t)1 << 20, 3, 32, 32};
+  /* 12 GiB: over the library's memory limit (8 GiB by default), refused before allocating. 6 GiB:
+   * under the limit but over this address space, so the allocation itself fails. */
+  const int64_t over_limit[4] = {(int64_t)1 << 20, 3, 32, 32};
+  const int64_t huge[4] = {(int64_t)1 << 19, 3, 32, 32};
   float dummy[1] = {0};
   int64_t classes = 0;
   gradlens_explanation* e = NULL;
+  CHECK_FAILS(gradlens_explain(m, "gradient", NULL, 0, dummy, over_limit, 4, NULL, 0, &e), GRADLENS_ERROR_REQUEST,
+              "over the memory limit");
+  CHECK(e == NULL);
   CHECK_FAILS(gradlens_explain(m, "gradient", NULL, 0, dummy, huge, 4, NULL, 0, &e), GRADLENS_ERROR_OUT_OF_MEMORY,
               "out of memory");
   CHECK(e == NULL);

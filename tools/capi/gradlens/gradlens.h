@@ -43,10 +43,12 @@ typedef enum gradlens_status {
    * GRADLENS_MAX_RANK, a non-positive extent, an index out of range, a wrong target count. */
   GRADLENS_ERROR_ARGUMENT = 1,
   /* gradlens refused the request: unreadable or invalid model file, unknown method or parameter,
-   * bad parameter value, input shape the model does not accept, class out of range. */
+   * bad parameter value, input shape the model does not accept, class out of range, or a tensor
+   * over gradlens's memory limit (8 GiB by default), refused before anything is allocated. */
   GRADLENS_ERROR_REQUEST = 2,
   /* The caller-provided output buffer is too small; the required shape has been written. */
   GRADLENS_ERROR_BUFFER_TOO_SMALL = 3,
+  /* An allocation under the memory limit failed (the system has less memory than the limit). */
   GRADLENS_ERROR_OUT_OF_MEMORY = 4,
   /* A bug in gradlens (an unexpected C++ exception); please report the message. */
   GRADLENS_ERROR_INTERNAL = 5
