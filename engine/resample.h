@@ -16,4 +16,12 @@ Resample parse_resample(const std::string& name);  // "bilinear", "nearest", "bi
 
 Tensor resize(const Tensor& x, int64_t height, int64_t width, Resample mode);
 
+// A window of the resized image: rows [top, top + height), columns [left, left + width).
+struct Window {
+  int64_t top = 0, left = 0, height = 0, width = 0;
+};
+// Exactly `window` of resize(x, height, width, mode), computing only its pixels (a resize followed
+// by a crop, e.g. ImageNet's shorter side 256 + centre 224, costs the crop alone).
+Tensor resize_window(const Tensor& x, int64_t height, int64_t width, Resample mode, const Window& window);
+
 }  // namespace gradlens

@@ -86,24 +86,33 @@ PreparedImage prepare_image(const Tensor& image, const Preprocessing& p, const s
   GL_CHECK(double(p.height) * double(p.width) <= double(kMaxImagePixels), name, ": --size ", p.height, "x",
            p.width, " exceeds the limit of ", kMaxImagePixels, " pixels");
   if (p.height > 0) t = resize_chw(t, p.height, p.width);
+  // The resized size (shorter side, if asked) and the centre crop of it; resize and crop run as
+  // one windowed resize, so only the kept pixels are computed.
+  int64_t resized_h = t.dim(1), resized_w = t.dim(2);
   if (p.shorter_side > 0) {
     const int64_t H = t.dim(1), W = t.dim(2);
-    const int64_t new_h = H <= W ? p.shorter_side : int64_t(double(p.shorter_side) * double(H) / double(W));
-    const int64_t new_w = H <= W ? int64_t(double(p.shorter_side) * double(W) / double(H)) : p.shorter_side;
-    GL_CHECK(new_h > 0 && new_w > 0, name, ": resizing ", H, "x", W, " to shorter side ", p.shorter_side,
+    resized_h = H <= W ? p.shorter_side : int64_t(double(p.shorter_side) * double(H) / double(W));
+    resized_w = H <= W ? int64_t(double(p.shorter_side) * double(W) / double(H)) : p.shorter_side;
+    GL_CHECK(resized_h > 0 && resized_w > 0, name, ": resizing ", H, "x", W, " to shorter side ", p.shorter_side,
              " leaves nothing");
     // A thin strip (1 × 16384 at shorter side 256) would grow to 256 × 4194304: bounded.
-    GL_CHECK(double(new_h) * double(new_w) <= double(kMaxImagePixels), name, ": resizing ", H, "x", W,
-             " to shorter side ", p.shorter_side, " gives ", new_h, "x", new_w, ", over the limit of ",
+    GL_CHECK(double(resized_h) * double(resized_w) <= double(kMaxImagePixels), name, ": resizing ", H, "x", W,
+             " to shorter side ", p.shorter_side, " gives ", resized_h, "x", resized_w, ", over the limit of ",
              kMaxImagePixels, " pixels");
-    t = resize_chw(t, new_h, new_w);
   }
+  Window window{0, 0, resized_h, resized_w};
   if (p.crop_height > 0) {
-    const int64_t H = t.dim(1), W = t.dim(2);
-    GL_CHECK(p.crop_height <= H && p.crop_width <= W, name, ": cannot crop ", p.crop_height, "x",
-             p.crop_width, " from ", H, "x", W, (p.shorter_side > 0 ? " (after --resize)" : ""));
-    t = crop(t, centre_crop_offset(H, p.crop_height), centre_crop_offset(W, p.crop_width), p.crop_height,
-             p.crop_width);
+    GL_CHECK(p.crop_height <= resized_h && p.crop_width <= resized_w, name, ": cannot crop ", p.crop_height, "x",
+             p.crop_width, " from ", resized_h, "x", resized_w, (p.shorter_side > 0 ? " (after --resize)" : ""));
+    window = {centre_crop_offset(resized_h, p.crop_height), centre_crop_offset(resized_w, p.crop_width),
+              p.crop_height, p.crop_width};
+  }
+  if (resized_h != t.dim(1) || resized_w != t.dim(2)) {
+    const Tensor batched = t.reshaped(Shape{1, t.dim(0), t.dim(1), t.dim(2)});
+    t = resize_window(batched, resized_h, resized_w, Resample::bilinear, window)
+            .reshaped(Shape{t.dim(0), window.height, window.width});
+  } else if (p.crop_height > 0) {
+    t = crop(t, window.top, window.left, window.height, window.width);
   }
   PreparedImage out;
   out.display = t;

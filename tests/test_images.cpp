@@ -195,6 +195,28 @@ TEST_CASE("preprocess: shorter-side resize then centre crop") {
   CHECK(e.find("6x6") != std::string::npos);
 }
 
+TEST_CASE("resize_window: equals the window of the full resize, every mode, odd shapes") {
+  Tensor x(Shape{2, 3, 7, 13});
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = float((i * 53) % 97) / 96.f - 0.3f;
+  for (Resample mode : {Resample::bilinear, Resample::nearest, Resample::bilinear_corners}) {
+    for (auto [h, w] : {std::pair<int64_t, int64_t>{11, 5}, {7, 13}, {3, 26}, {19, 19}}) {
+      const Tensor full = resize(x, h, w, mode);
+      for (const Window win : {Window{0, 0, h, w}, Window{1, 2, h - 1, w - 2}, Window{h / 2, w / 3, 1, 1},
+                               Window{h - 2, 0, 2, w}}) {
+        const Tensor part = resize_window(x, h, w, mode, win);
+        REQUIRE(part.shape() == Shape{2, 3, win.height, win.width});
+        for (int64_t p = 0; p < 6; ++p)
+          for (int64_t y = 0; y < win.height; ++y)
+            for (int64_t c = 0; c < win.width; ++c)
+              CHECK(part[(p * win.height + y) * win.width + c] ==
+                    full[(p * h + win.top + y) * w + win.left + c]);
+      }
+    }
+  }
+  CHECK_THROWS_AS(resize_window(x, 5, 5, Resample::bilinear, Window{3, 0, 3, 5}), Error);
+  CHECK_THROWS_AS(resize_window(x, 5, 5, Resample::bilinear, Window{0, 0, 0, 5}), Error);
+}
+
 TEST_CASE("preprocess: imagenet preset geometry and mean/std") {
   Tensor img(Shape{3, 300, 400});
   for (int64_t i = 0; i < img.numel(); ++i) img[i] = float(i % 251) / 250.f;

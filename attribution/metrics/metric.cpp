@@ -70,8 +70,8 @@ void check_metric_input(const MetricInfo& info, const MetricInput& in) {
   GL_CHECK(int64_t(in.targets.size()) == N, m, ": ", in.targets.size(), " targets for ", N, " examples");
   GL_CHECK(in.labels.empty() || int64_t(in.labels.size()) == N, m, ": ", in.labels.size(), " labels for ", N,
            " examples");
-  for (const auto& [name, value] : in.options.values()) {
-    (void)value;
+  for (const auto& option : in.options.values()) {
+    const std::string& name = option.first;  // (a structured binding cannot be captured in C++17)
     const bool known = std::any_of(info.parameters.begin(), info.parameters.end(),
                                    [&](const Parameter& p) { return p.name == name; });
     GL_CHECK(known, "metric '", m, "' has no parameter '", name, "'");
