@@ -119,13 +119,37 @@ void check_jpeg_tables(const std::string& b, const std::string& name, int64_t& w
   }
 }
 
+// Drops empty IDAT chunks: they carry no data, and stb_image 2.27 copies a zero-length first IDAT
+// to a null buffer (memcpy(NULL, src, 0), undefined behaviour; found by fuzz_image). Returns the
+// empty string when the file has none (the common case: no copy); a malformed chunk list is left
+// for stb to report.
+std::string without_empty_idat(const std::string& b) {
+  std::string out;
+  size_t at = 8, kept = 0;  // after the signature
+  while (at + 12 <= b.size()) {
+    const int64_t length = be(b, at, 4);
+    if (length < 0 || uint64_t(length) > b.size() - at - 12) break;
+    const size_t next = at + 12 + size_t(length);
+    if (length == 0 && b.compare(at + 4, 4, "IDAT") == 0) {
+      out.append(b, kept, at - kept);
+      kept = next;
+    }
+    at = next;
+  }
+  if (kept == 0) return {};
+  out.append(b, kept, std::string::npos);
+  return out;
+}
+
 void append_bytes(void* context, void* data, int size) {
   static_cast<std::string*>(context)->append(static_cast<const char*>(data), size_t(size));
 }
 }  // namespace
 
-Tensor decode_image(const std::string& bytes, const std::string& name) {
-  GL_CHECK(!bytes.empty(), name, ": empty file, not an image");
+Tensor decode_image(const std::string& file, const std::string& name) {
+  GL_CHECK(!file.empty(), name, ": empty file, not an image");
+  const std::string cleaned = sniff_format(file, name) == ImageFormat::png ? without_empty_idat(file) : "";
+  const std::string& bytes = cleaned.empty() ? file : cleaned;
   GL_CHECK(bytes.size() < size_t(1) << 31, name, ": file too large to decode");
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int length = int(bytes.size());

@@ -88,6 +88,26 @@ TEST_CASE("image: PNG and BMP read exactly, grey and RGB, alpha dropped") {
   CHECK_FALSE(has_image_extension("dir.png/file"));
 }
 
+TEST_CASE("image: an empty IDAT chunk before the data changes nothing (fuzz_image finding)") {
+  const std::vector<unsigned char> px = pattern(5, 7, 3);
+  std::string png;
+  stbi_write_png_to_func([](void* c, void* d, int n) { static_cast<std::string*>(c)->append((const char*)d, size_t(n)); },
+                         &png, 7, 5, 3, px.data(), 7 * 3);
+  const size_t idat = png.find("IDAT") - 4;  // the chunk starts with its 4-byte length
+  REQUIRE(idat > 8);
+  // Length 0, type IDAT, the CRC of "IDAT" (stb does not check CRCs).
+  const std::string empty_chunk("\0\0\0\0IDAT\x35\xaf\x06\x1e", 12);
+  const std::string with_empty = png.substr(0, idat) + empty_chunk + png.substr(idat);
+  const Tensor plain = decode_image(png, "plain.png"), odd = decode_image(with_empty, "empty_idat.png");
+  REQUIRE(odd.shape() == plain.shape());
+  for (int64_t i = 0; i < plain.numel(); ++i) CHECK(odd[i] == plain[i]);
+  // The fuzzer's file (a first IDAT of length 0 then corrupt data): an Error, never UB.
+  CHECK(!error_of([] {
+           decode_image(bytes_of(std::string(GRADLENS_TEST_DATA) + "/hostile/regressions/image/png_empty_idat.png"),
+                        "png_empty_idat.png");
+         }).empty());
+}
+
 TEST_CASE("image: JPEG reads within its quantisation error") {
   ScratchDir dir;
   const int h = 16, w = 16;
