@@ -56,7 +56,7 @@ class FaithfulnessCorrelation : public Metric {
       Tensor images(s);
       std::vector<double> sums(size_t(runs), 0.0);
       std::vector<int64_t> pixels(size_t(g.size()));
-      Rng rng(in.seed * 1000003u + uint64_t(n));
+      Rng rng(example_seed(in, n));
       std::copy(x.data(), x.data() + per, images.data());
       for (int64_t r = 0; r < runs; ++r) {
         float* img = images.data() + (r + 1) * per;

@@ -39,7 +39,7 @@ class Infidelity : public Metric {
       Shape s = x.shape();
       s[0] = S + 1;
       Tensor noise(s), images(s);
-      Rng rng(in.seed * 1000003u + uint64_t(n));
+      Rng rng(example_seed(in, n));
       rng.fill_normal(noise, 0.f, float(sigma));
       std::vector<double> dots(size_t(S), 0.0);
       for (int64_t i = 0; i < per; ++i) images[i] = x[i];

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "engine/error.h"
+#include "engine/resample.h"
 
 namespace gradlens {
 
@@ -75,5 +76,27 @@ std::vector<double> pooled_map(const MetricInput& in, int64_t n, const std::stri
   for (int64_t c = 0; c < per / g.size(); ++c)
     for (int64_t i = 0; i < g.size(); ++i) m[size_t(i)] = std::max(m[size_t(i)], std::fabs(double(a[c * g.size() + i])));
   return m;
+}
+}  // namespace gradlens
+
+namespace gradlens {
+Tensor recomputed_maps(const MetricInput& in, const std::string& metric, const Function& function,
+                       const Tensor& input, const std::vector<int64_t>& targets) {
+  GL_CHECK(in.method, metric, ": needs the method that made the maps (give --methods, not --attributions)");
+  Request q;
+  q.function = &function;
+  q.input = input;
+  q.targets = targets;
+  q.batch = in.batch;
+  q.options = in.method_options;
+  Tensor maps = in.method->explain(q).attribution;
+  const Shape& rs = maps.shape();
+  if (rs != in.attribution.shape() && rs.rank() == 4 && rs[1] == 1 && input.rank() == 4)
+    maps = resize(maps, input.dim(2), input.dim(3), Resample::bilinear);  // as the CLI's CAMs
+  Shape want = in.attribution.shape();
+  want[0] = input.dim(0);
+  GL_CHECK(maps.shape() == want, metric, ": the method's maps ", maps.shape().str(), " differ in shape from the given ",
+           in.attribution.shape().str());
+  return maps;
 }
 }  // namespace gradlens

@@ -32,3 +32,11 @@ namespace gradlens {
 std::vector<double> pooled_map(const MetricInput& in, int64_t n, const std::string& pooling,
                                const std::string& metric);
 }  // namespace gradlens
+
+namespace gradlens {
+// The maps in.method (with in.method_options, on `function`) gives for `input` and `targets`, as
+// the CLI makes them: a layer map [N, 1, h, w] is upsampled bilinearly to the input's H × W. An
+// Error names `metric` when their shape differs from in.attribution's.
+Tensor recomputed_maps(const MetricInput& in, const std::string& metric, const Function& function,
+                       const Tensor& input, const std::vector<int64_t>& targets);
+}  // namespace gradlens

@@ -14,6 +14,14 @@ double box_iou(const Box& a, const Box& b) {
   return uni > 0 ? inter / uni : 0.0;
 }
 
+uint64_t example_seed(const MetricInput& in, int64_t n) {
+  return in.seed * 1000003u + uint64_t(in.example_ids.empty() ? n : in.example_ids[size_t(n)]);
+}
+
+const Function& explained_function(const MetricInput& in) {
+  return in.map_function ? *in.map_function : *in.function;
+}
+
 MethodInfo parameter_owner(const MetricInfo& info) {
   MethodInfo m;
   m.name = info.name;
@@ -78,6 +86,8 @@ void check_metric_input(const MetricInfo& info, const MetricInput& in) {
   }
   if (info.needs_model) GL_CHECK(in.function, m, ": needs the model (a Function)");
   GL_CHECK(in.batch >= 1, m, ": batch must be at least 1");
+  GL_CHECK(in.example_ids.empty() || int64_t(in.example_ids.size()) == N, m, ": ", in.example_ids.size(),
+           " example ids for ", N, " examples");
   const int64_t H = xs.rank() == 4 ? xs[2] : 1, W = xs.rank() == 4 ? xs[3] : xs.numel() / N;
   if (!in.masks.empty()) {
     GL_CHECK(in.masks.rank() == 3 && in.masks.dim(0) == N && in.masks.dim(1) == H && in.masks.dim(2) == W, m,

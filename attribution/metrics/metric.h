@@ -43,11 +43,20 @@ struct MetricInput {
   std::vector<Box> boxes;              // one per example, or empty
   int64_t batch = 32;                  // rows per forward
   uint64_t seed = 0;
+  std::vector<int64_t> example_ids;    // each row's index in the whole data set (--shard); empty = 0..N-1
   Options options;                     // metric parameters by name, as text
-  // For the metrics that recompute maps (robustness): the method that made them and its options.
+  // For the metrics that recompute maps (robustness, randomisation): the method that made them,
+  // its options, and the function it explained (nullptr = `function`). The CLI explains the logits
+  // while the metrics read --score, so recomputed maps must use this one.
   const Method* method = nullptr;
   Options method_options;
+  const Function* map_function = nullptr;
 };
+// The seed of example n's draws: seed·1000003 + its index in the whole data set, so a shard draws
+// what one run over every example draws.
+uint64_t example_seed(const MetricInput& in, int64_t n);
+// The function the maps explain: in.map_function, else in.function.
+const Function& explained_function(const MetricInput& in);
 
 struct MetricResult {
   std::vector<double> values;  // the metric, one per example
@@ -55,6 +64,9 @@ struct MetricResult {
   std::vector<double> curve_x;                             // x of the curves (fractions), if any
   std::vector<std::vector<double>> curves;                 // one curve per example, if any
   int64_t forward_passes = 0;                              // rows run through the model
+  // Maps for pictures, by name (model-randomization: "cascading", the first example's pooled |a|
+  // of the original and of each cascading step, [steps + 1, H, W]).
+  std::map<std::string, Tensor> maps;
 };
 
 class Metric {

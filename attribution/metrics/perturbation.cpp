@@ -71,7 +71,7 @@ Tensor removal_image(const MetricInput& in, int64_t n, const std::string& remova
   if (removal == "uniform") {
     const auto [lo, hi] = std::minmax_element(x.data(), x.data() + x.numel());
     Tensor out(x.shape());
-    Rng rng(in.seed * 1000003u + uint64_t(n));
+    Rng rng(example_seed(in, n));
     rng.fill_uniform(out, *lo, *hi);
     return out;
   }

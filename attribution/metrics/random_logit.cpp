@@ -1,6 +1,7 @@
 // Random logit test (Sixt et al. 2020, "When explanations lie: why many modified BP attributions
 // fail", §5): explain a class c' drawn uniformly from the other classes (seeded by (seed, n)) with
-// the same method and report SSIM(m_c, m_c') of the channel-summed maps (ssim.h; Quantus's
+// the same method on the function the given maps explain (MetricInput::map_function: the CLI's
+// logits, whatever --score) and report SSIM(m_c, m_c') of the channel-summed maps (ssim.h; Quantus's
 // RandomLogit default similarity). A map that does not change with the class (SSIM near 1) does
 // not explain the class. Lower is better.
 #include "attribution/gradients.h"
@@ -9,7 +10,6 @@
 #include "attribution/metrics/ssim.h"
 #include "engine/error.h"
 #include "engine/random.h"
-#include "engine/resample.h"
 
 namespace gradlens {
 namespace {
@@ -29,26 +29,18 @@ class RandomLogit : public Metric {
     const int64_t N = in.input.dim(0);
     const int64_t C = evaluate_scores(*in.function, example(in.input, 0), 1).dim(1);
     GL_CHECK(C >= 2, info().name, ": needs a model with at least 2 classes");
-    Request q;
-    q.function = in.function;
-    q.input = in.input;
-    q.batch = in.batch;
-    q.options = in.method_options;
     MetricResult out;
+    std::vector<int64_t> others;
     for (int64_t n = 0; n < N; ++n) {
-      Rng rng(in.seed * 1000003u + uint64_t(n));
+      Rng rng(example_seed(in, n));
       int64_t other = rng.below(C - 1);
       if (other >= in.targets[size_t(n)]) ++other;
-      q.targets.push_back(other);
+      others.push_back(other);
       out.per_example["class"].push_back(double(other));
     }
+    // The other class's maps are made exactly as the given ones: same method, options and function.
     MetricInput random = in;
-    random.attribution = in.method->explain(q).attribution;
-    const Shape& rs = random.attribution.shape();
-    if (rs != in.attribution.shape() && rs.rank() == 4 && rs[1] == 1 && in.input.rank() == 4)
-      random.attribution = resize(random.attribution, g.height, g.width, Resample::bilinear);  // as the CLI's CAMs
-    GL_CHECK(random.attribution.shape() == in.attribution.shape(), info().name, ": the method's maps ",
-             random.attribution.shape().str(), " differ in shape from the given ", in.attribution.shape().str());
+    random.attribution = recomputed_maps(in, info().name, explained_function(in), in.input, others);
     out.forward_passes = 1 + N;
     for (int64_t n = 0; n < N; ++n) out.values.push_back(ssim(pixel_map(in, n), pixel_map(random, n), g.height, g.width));
     return out;

@@ -98,7 +98,7 @@ class Road : public Metric {
       Shape s = x.shape();
       s[0] = 2 * F;
       Tensor images(s);
-      Rng rng(in.seed * 1000003u + uint64_t(n));
+      Rng rng(example_seed(in, n));
       for (int lerf = 0; lerf < 2; ++lerf) {
         const std::vector<int64_t> order = pixel_order(m, lerf == 1);
         for (int64_t k = 1; k <= F; ++k) {

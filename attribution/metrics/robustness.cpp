@@ -15,13 +15,13 @@ PerturbedMaps perturbed_maps(const MetricInput& in, const MetricInfo& info, int6
   Shape s = x.shape();
   s[0] = samples + 1;
   Tensor rows(s);
-  Rng rng(in.seed * 1000003u + uint64_t(n));
+  Rng rng(example_seed(in, n));
   rng.fill_uniform(rows, float(-radius), float(radius));
   const int64_t per = x.numel();
   for (int64_t r = 0; r <= samples; ++r)
     for (int64_t i = 0; i < per; ++i) rows[r * per + i] = r == 0 ? x[i] : rows[r * per + i] + x[i];
   Request q;
-  q.function = in.function;
+  q.function = &explained_function(in);  // the function the given maps explain
   q.input = rows;
   q.targets.assign(size_t(samples + 1), in.targets[size_t(n)]);
   q.batch = in.batch;

@@ -30,6 +30,7 @@
 #include "tools/cli/images.h"
 #include "tools/cli/inputs.h"
 #include "tools/cli/json.h"
+#include "tools/cli/randomization_pictures.h"
 
 namespace gradlens::cli {
 
@@ -204,6 +205,7 @@ struct Cell {
   std::map<std::string, std::vector<double>> per_example;
   std::vector<double> curve_x;
   std::vector<std::vector<double>> curves;
+  std::map<std::string, Tensor> maps;  // pictures (model-randomization: the first example's steps)
 };
 
 // Everything a run produces; a merge rebuilds it from the shards' per-example rows.
@@ -334,6 +336,10 @@ void print_table(const Run& run) {
   std::printf("(mean [95%% CI] over %zu examples)\n", run.examples.size());
 }
 
+std::string randomization_maps_file(const std::string& method) {
+  return "model-randomization_" + method + ".npy";
+}
+
 void write_outputs(const Run& run, const std::optional<std::string>& out, bool json) {
   const std::string results = results_json(run);
   if (out) {
@@ -361,6 +367,15 @@ void write_outputs(const Run& run, const std::optional<std::string>& out, bool j
                             patches ? "patches removed" : "fraction of pixels", "score of the target class", x,
                             series));
     }
+    // model-randomization: the first example's cascading maps (.npy, what a merge copies) and PNGs.
+    std::vector<RandomizationColumn> randomized;
+    for (const Cell& c : run.cells) {
+      if (c.metric != "model-randomization") continue;
+      randomized.push_back({c.method, &c.per_example, c.maps.count("cascading") ? c.maps.at("cascading") : Tensor()});
+      if (!randomized.back().cascading.empty())
+        write_npy(*out + "/" + randomization_maps_file(c.method), randomized.back().cascading);
+    }
+    if (!randomized.empty()) write_randomization_pictures(*out, randomized, int64_t(run.examples.size()));
   }
   if (json)
     std::printf("%s", results.c_str());
@@ -374,6 +389,8 @@ Run merge_runs(const std::vector<std::string>& dirs) {
   Run run;
   std::map<int64_t, std::pair<int64_t, int64_t>> example_info;  // example → (target, class)
   std::map<std::tuple<std::string, std::string, std::string>, std::map<int64_t, double>> rows;
+  std::string first_dir;  // the shard holding the smallest example (its pictures are the run's)
+  int64_t first_example = INT64_MAX;
   for (const std::string& dir : dirs) {
     std::ifstream params(dir + "/parameters.tsv");
     GL_CHECK(params.good(), "--merge ", dir, ": no parameters.tsv (not an evaluate --out folder)");
@@ -398,6 +415,7 @@ Run merge_runs(const std::vector<std::string>& dirs) {
       GL_CHECK(f.size() == 7, "--merge ", dir, "/per_example.csv:", number, ": expected 7 fields");
       const int64_t example = std::stoll(f[3]);
       example_info[example] = {std::stoll(f[4]), std::stoll(f[5])};
+      if (example < first_example) first_example = example, first_dir = dir;
       auto& column = rows[{f[0], f[1], f[2]}];
       GL_CHECK(!column.count(example), "--merge ", dir, ": example ", example, " evaluated twice");
       column[example] = std::stod(f[6]);
@@ -412,7 +430,9 @@ Run merge_runs(const std::vector<std::string>& dirs) {
   }
   for (const std::string& m : run.methods)
     for (const std::string& name : run.metrics) {
-      Cell c{m, name, {}, {}, {}, {}};
+      Cell c{m, name, {}, {}, {}, {}, {}};
+      const std::string maps = first_dir + "/" + randomization_maps_file(m);
+      if (name == "model-randomization" && fs::exists(maps)) c.maps["cascading"] = read_npy(maps);
       std::vector<std::pair<double, std::vector<double>>> curve_points;
       for (const auto& [key, column] : rows) {
         const auto& [method_name, metric_name, quantity] = key;
@@ -478,7 +498,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
     for (const Parameter& p : chosen.back()->info().parameters) declared.insert(p.name);
     const std::string& group = chosen.back()->info().group;
     GL_CHECK((group != "robustness" && group != "randomisation") || args.has("methods"), "--metrics: '", name,
-             "' recomputes maps on perturbed inputs and needs --methods, not --attributions");
+             "' recomputes maps (of perturbed inputs, other classes or a re-drawn model) and needs --methods, not --attributions");
     if (chosen.back()->info().needs_region)
       GL_CHECK(args.has("masks") || args.has("boxes"), "--metrics: '", name, "' needs --masks or --boxes");
   }
@@ -583,6 +603,8 @@ int run_evaluate(const std::vector<std::string>& argv) {
   base.boxes = take(boxes, keep);
   base.batch = batch;
   base.seed = uint64_t(args.get_int("seed", 0, INT64_MAX));
+  base.example_ids = keep;       // draws follow the example, not its place in the shard
+  base.map_function = &logits;  // what --methods explain; the recomputing metrics explain it too
 
   Progress progress("evaluate", int64_t(run.methods.size() * (chosen.size() + 1)), args.flag("quiet"));
   for (size_t c = 0; c < run.methods.size(); ++c) {
@@ -619,7 +641,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
       for (const Parameter& p : m->info().parameters)
         if (args.has(p.name)) in.options.set(p.name, args.get(p.name));
       MetricResult res = m->evaluate(in);
-      run.cells.push_back({name, m->info().name, res.values, res.per_example, res.curve_x, res.curves});
+      run.cells.push_back({name, m->info().name, res.values, res.per_example, res.curve_x, res.curves, res.maps});
       progress.step(name + " " + m->info().name);
     }
   }

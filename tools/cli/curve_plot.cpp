@@ -38,8 +38,9 @@ std::string tick(double v) {
 }  // namespace
 
 Image8 plot_curves(const std::string& title, const std::string& x_label, const std::string& y_label,
-                   const std::vector<double>& x, const std::vector<Series>& series) {
-  const int64_t W = 640, H = 400, left = 70, right = 190, top = 30, bottom = 50;
+                   const std::vector<double>& x, const std::vector<Series>& series,
+                   const std::vector<std::string>& x_ticks) {
+  const int64_t W = 640, H = 400, left = 70, right = 190, top = 30, bottom = x_ticks.empty() ? 50 : 62;
   Image8 im(H, W, 3, 255);
   double lo = 0, hi = 1;
   bool first = true;
@@ -56,14 +57,22 @@ Image8 plot_curves(const std::string& title, const std::string& x_label, const s
   const Rgb black = {0, 0, 0}, grey = {220, 220, 220};
   for (int k = 0; k <= 4; ++k) {
     const double fx = x_lo + (x_hi - x_lo) * k / 4, fy = lo + (hi - lo) * k / 4;
-    line(im, px(fx), double(top), px(fx), double(H - bottom), grey);
     line(im, double(left), py(fy), double(W - right), py(fy), grey);
-    draw_text(im, int64_t(px(fx)) - text_width(tick(fx)) / 2, H - bottom + 8, tick(fx), black);
+    if (x_ticks.empty()) {
+      line(im, px(fx), double(top), px(fx), double(H - bottom), grey);
+      draw_text(im, int64_t(px(fx)) - text_width(tick(fx)) / 2, H - bottom + 8, tick(fx), black);
+    }
     draw_text(im, left - 8 - text_width(tick(fy)), int64_t(py(fy)) - 3, tick(fy), black);
+  }
+  for (size_t k = 0; k < x_ticks.size() && k < x.size(); ++k) {
+    const std::string label = x_ticks[k].size() > 18 ? ".." + x_ticks[k].substr(x_ticks[k].size() - 16) : x_ticks[k];
+    line(im, px(x[k]), double(top), px(x[k]), double(H - bottom), grey);
+    draw_text(im, int64_t(px(x[k])) - text_width(label) / 2, H - bottom + 8 + int64_t(k % 2) * 12, label, black);
   }
   line(im, double(left), double(H - bottom), double(W - right), double(H - bottom), black);
   line(im, double(left), double(top), double(left), double(H - bottom), black);
-  draw_text(im, left + int64_t(pw) / 2 - text_width(x_label) / 2, H - bottom + 26, x_label, black);
+  draw_text(im, left + int64_t(pw) / 2 - text_width(x_label) / 2, H - bottom + (x_ticks.empty() ? 26 : 38), x_label,
+            black);
   draw_text(im, 6, top - 16, y_label, black);
   draw_text(im, left + int64_t(pw) / 2 - text_width(title) / 2, 8, title, black);
   for (size_t s = 0; s < series.size(); ++s) {
