@@ -1,6 +1,8 @@
-// gradlens evaluate MODEL.onnx INPUT.npy (--methods a,b | --attributions A.npy,B.npy) --metrics m1,m2
-//   [--masks M.npy|DIR] [--boxes FILE] [--labels FILE.npy|K1,K2,..] [--target ...] [--out DIR] [--json]
-//   [--shard K/N]
+// gradlens evaluate MODEL.onnx INPUT.npy|IMAGE...|FOLDER... (--methods a,b | --attributions A.npy,B.npy)
+//   --metrics m1,m2 [--masks M.npy|DIR] [--boxes FILE] [--labels FILE.npy|K1,K2,..] [--target ...]
+//   [--out DIR] [--json] [--shard K/N] [--preset ... --size HxW ...]
+// Images are preprocessed as explain and compare do (tools/cli/images.h); masks and boxes are in
+// the preprocessed inputs' pixels.
 // gradlens evaluate --merge DIR... --out DIR [--json]
 // gradlens evaluate --list [--json]
 // Every metric runs through the library (attribution/metrics); this file only loads, checks and
@@ -27,10 +29,12 @@
 #include "tools/cli/args.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/curve_plot.h"
+#include "tools/cli/evaluate_report.h"
 #include "tools/cli/images.h"
 #include "tools/cli/inputs.h"
 #include "tools/cli/json.h"
 #include "tools/cli/randomization_pictures.h"
+#include "tools/cli/text_table.h"
 
 namespace gradlens::cli {
 
@@ -62,12 +66,14 @@ std::vector<Flag> evaluate_flags() {
       {"seed", "S", "random seed of the metrics that sample", "0"},
       {"shard", "K/N", "evaluate examples K, K+N, K+2N, ... (merge the shards with --merge)", ""},
       {"merge", "", "combine the --out folders given as positional arguments into one result", ""},
-      {"out", "DIR", "write results.json, per_example.csv and summary.csv there", ""},
+      {"out", "DIR", "write results.json, per_example.csv, summary.csv, the charts and report.html there", ""},
       {"json", "", "print the results JSON on stdout instead of the table", ""},
       {"quiet", "", "no progress bar", ""},
   };
   std::set<std::string> seen;
   for (const Flag& f : flags) seen.insert(f.name);
+  for (const Flag& f : preprocessing_flags())  // image inputs, as explain and compare
+    if (seen.insert(f.name).second) flags.push_back(f);
   for (const Metric* m : metrics())
     for (const Parameter& p : m->info().parameters)
       if (seen.insert(p.name).second) flags.push_back({p.name, "VALUE", m->info().name + ": " + p.help, p.fallback});
@@ -92,16 +98,18 @@ int list_metrics(bool json) {
     std::printf("%s\n", j.str().c_str());
     return 0;
   }
-  std::printf("%-26s %-13s %-24s %-14s %s\n", "METRIC", "GROUP", "PAPER", "PASSES/EXAMPLE", "BETTER");
+  TextTable table({"METRIC", "GROUP", "PAPER", "PASSES", "BETTER", "PARAMETERS (DEFAULT)"});
+  TextTable definitions({"METRIC", "DEFINITION (PER EXAMPLE)"});
   for (const Metric* m : metrics()) {
     const MetricInfo& i = m->info();
-    std::printf("%-26s %-13s %-24s %-14s %s\n", i.name.c_str(), i.group.c_str(), i.paper.c_str(), i.cost.c_str(),
-                i.higher_is_better ? "higher" : "lower");
     std::string params;
-    for (const Parameter& p : i.parameters) params += (params.empty() ? "--" : " --") + p.name + "=" + p.fallback;
-    std::printf("    %s\n    %s\n", i.formula.c_str(), params.empty() ? "(no parameters)" : params.c_str());
+    for (const Parameter& p : i.parameters)
+      params += (params.empty() ? "--" : " --") + p.name + (p.fallback.empty() ? "" : " " + p.fallback);
+    table.add_row({i.name, i.group, i.paper, i.cost, i.higher_is_better ? "higher" : "lower", params});
+    definitions.add_row({i.name, i.formula});
   }
-  std::printf("\nPasses are forward passes of the model per example and map (0 = the map alone).\n");
+  std::printf("%s\n%s\n", table.render().c_str(), definitions.render().c_str());
+  std::printf("Passes are forward passes of the model per example and map (0 = the map alone).\n");
   return 0;
 }
 
@@ -309,16 +317,18 @@ std::string results_json(const Run& run) {
   return j.str() + "\n";
 }
 
+// Methods × metrics on stdout: "mean [95% CI]" per cell, columns as wide as their cells.
 void print_table(const Run& run) {
   std::vector<std::string> columns;
   for (const Cell& c : run.cells)
     for (const auto& [name, sm] : summaries(c))
       if (std::find(columns.begin(), columns.end(), name) == columns.end()) columns.push_back(name);
-  std::printf("%-22s", "METHOD");
-  for (const std::string& c : columns) std::printf("  %-28s", c.c_str());
-  std::printf("\n");
+  std::vector<std::string> header = {"METHOD"};
+  header.insert(header.end(), columns.begin(), columns.end());
+  TextTable table(header);
+  for (size_t k = 1; k < header.size(); ++k) table.align_right(k);
   for (const std::string& m : run.methods) {
-    std::printf("%-22s", m.c_str());
+    std::vector<std::string> row = {m};
     for (const std::string& col : columns) {
       std::string text = "-";
       for (const Cell& c : run.cells)
@@ -329,26 +339,53 @@ void print_table(const Run& run) {
               std::snprintf(buf, sizeof buf, "%.4f [%.4f, %.4f]", sm.mean, sm.ci_low, sm.ci_high);
               text = buf;
             }
-      std::printf("  %-28s", text.c_str());
+      row.push_back(text);
     }
-    std::printf("\n");
+    table.add_row(row);
   }
-  std::printf("(mean [95%% CI] over %zu examples)\n", run.examples.size());
+  std::printf("%s(mean [95%% CI] over %zu examples)\n", table.render().c_str(), run.examples.size());
 }
 
 std::string randomization_maps_file(const std::string& method) {
   return "model-randomization_" + method + ".npy";
 }
 
+// report.html's content: the run's summaries, metric definitions, parameters and charts.
+EvaluationReport evaluation_report(const Run& run, std::vector<std::pair<std::string, std::string>> charts) {
+  EvaluationReport r;
+  r.model = run.parameters.count("model") ? run.parameters.at("model") : "";
+  r.input = run.parameters.count("input") ? run.parameters.at("input") : "";
+  r.examples = int64_t(run.examples.size());
+  r.methods = run.methods;
+  for (const std::string& name : run.metrics) {
+    const MetricInfo& i = metric(name).info();
+    EvaluationMetricInfo m{i.name, i.group, i.paper, i.formula, i.cost, i.higher_is_better, {}};
+    for (const Parameter& p : i.parameters)
+      m.parameters.push_back({p.name, run.parameters.count(p.name) ? run.parameters.at(p.name) : p.fallback});
+    r.metrics.push_back(m);
+  }
+  for (const Cell& c : run.cells)
+    for (const auto& [column, sm] : summaries(c)) {
+      if (std::find(r.columns.begin(), r.columns.end(), std::make_pair(column, c.metric)) == r.columns.end())
+        r.columns.push_back({column, c.metric});
+      r.results[{c.method, column}] = sm;
+    }
+  r.parameters.assign(run.parameters.begin(), run.parameters.end());
+  r.charts = std::move(charts);
+  return r;
+}
+
+// Every file of --out DIR is staged and appears together (io/atomic_file.h, AtomicDirectory).
 void write_outputs(const Run& run, const std::optional<std::string>& out, bool json) {
   const std::string results = results_json(run);
   if (out) {
-    fs::create_directories(*out);
-    write_file_atomically(*out + "/per_example.csv", per_example_csv(run));
-    write_file_atomically(*out + "/summary.csv", summary_csv(run));
-    write_file_atomically(*out + "/parameters.tsv", parameters_text(run));
-    write_file_atomically(*out + "/results.json", results);
+    AtomicDirectory dir(*out);
+    write_file_atomically(dir.path("per_example.csv"), per_example_csv(run));
+    write_file_atomically(dir.path("summary.csv"), summary_csv(run));
+    write_file_atomically(dir.path("parameters.tsv"), parameters_text(run));
+    write_file_atomically(dir.path("results.json"), results);
     // One chart per metric with curves: each method's mean curve over the examples.
+    std::vector<std::pair<std::string, std::string>> charts;  // (caption, PNG bytes) for report.html
     for (const std::string& name : run.metrics) {
       std::vector<Series> series;
       std::vector<double> x;
@@ -362,10 +399,11 @@ void write_outputs(const Run& run, const std::optional<std::string>& out, bool j
       }
       if (series.empty()) continue;
       const bool patches = name == "aopc";
-      write_png(*out + "/" + name + "_curves.png",
-                plot_curves(name + " (mean over " + std::to_string(run.examples.size()) + " examples)",
-                            patches ? "patches removed" : "fraction of pixels", "score of the target class", x,
-                            series));
+      const std::string png = encode_png(
+          plot_curves(name + " (mean over " + std::to_string(run.examples.size()) + " examples)",
+                      patches ? "patches removed" : "fraction of pixels", "score of the target class", x, series));
+      write_file_atomically(dir.path(name + "_curves.png"), png);
+      charts.push_back({name + "_curves.png: each method's mean curve", png});
     }
     // model-randomization: the first example's cascading maps (.npy, what a merge copies) and PNGs.
     std::vector<RandomizationColumn> randomized;
@@ -373,9 +411,11 @@ void write_outputs(const Run& run, const std::optional<std::string>& out, bool j
       if (c.metric != "model-randomization") continue;
       randomized.push_back({c.method, &c.per_example, c.maps.count("cascading") ? c.maps.at("cascading") : Tensor()});
       if (!randomized.back().cascading.empty())
-        write_npy(*out + "/" + randomization_maps_file(c.method), randomized.back().cascading);
+        write_npy(dir.path(randomization_maps_file(c.method)), randomized.back().cascading);
     }
-    if (!randomized.empty()) write_randomization_pictures(*out, randomized, int64_t(run.examples.size()));
+    if (!randomized.empty()) write_randomization_pictures(dir.path("."), randomized, int64_t(run.examples.size()));
+    write_file_atomically(dir.path("report.html"), render_evaluation_html(evaluation_report(run, std::move(charts))));
+    dir.commit();
   }
   if (json)
     std::printf("%s", results.c_str());
@@ -466,7 +506,8 @@ Run merge_runs(const std::vector<std::string>& dirs) {
 
 int run_evaluate(const std::vector<std::string>& argv) {
   Args args("evaluate", evaluate_flags(),
-            "MODEL.onnx INPUT.npy (--methods a,b | --attributions A.npy,..) --metrics m1,m2 | --merge DIR... | --list");
+            "MODEL.onnx INPUT.npy|IMAGE...|FOLDER... (--methods a,b | --attributions A.npy,..) --metrics m1,m2 | "
+            "--merge DIR... | --list");
   args.parse(argv);
   if (args.help_requested()) {
     std::printf("%s", args.usage().c_str());
@@ -484,7 +525,9 @@ int run_evaluate(const std::vector<std::string>& argv) {
     write_outputs(run, args.has("out") ? std::optional<std::string>(args.get("out")) : std::nullopt, args.flag("json"));
     return 0;
   }
-  GL_CHECK(pos.size() == 2, "expected MODEL.onnx and one INPUT.npy (see gradlens evaluate --help)");
+  GL_CHECK(pos.size() >= 2, "expected MODEL.onnx and INPUT.npy or images (see gradlens evaluate --help)");
+  // One .npy/.pb tensor, or image files and folders preprocessed as explain and compare do.
+  const bool tensor_input = is_tensor_input(args, pos);
   GL_CHECK(args.has("metrics"), "--metrics is required (gradlens evaluate --list)");
   GL_CHECK(args.has("methods") != args.has("attributions"), "give either --methods or --attributions");
   Run run;
@@ -502,15 +545,27 @@ int run_evaluate(const std::vector<std::string>& argv) {
     if (chosen.back()->info().needs_region)
       GL_CHECK(args.has("masks") || args.has("boxes"), "--metrics: '", name, "' needs --masks or --boxes");
   }
-  const std::set<std::string> own = {"list", "metrics", "methods", "method-options", "attributions", "masks", "boxes", "labels",
-                                     "target", "score", "batch", "seed", "shard", "merge", "out", "json", "quiet"};
+  std::set<std::string> own = {"list", "metrics", "methods", "method-options", "attributions", "masks", "boxes", "labels",
+                               "target", "score", "batch", "seed", "shard", "merge", "out", "json", "quiet"};
+  for (const Flag& f : preprocessing_flags()) own.insert(f.name);
   for (const Flag& f : evaluate_flags())
     if (!own.count(f.name) && args.has(f.name))
       GL_CHECK(declared.count(f.name), "--", f.name, " does not apply to the metrics ", args.get("metrics"));
 
   auto model = load_model(pos[0]);
   GL_CHECK(model->graph().inputs.size() == 1, pos[0], ": evaluate supports single-input models");
-  const Tensor x = with_batch_axis(*model, 0, load_tensor(pos[1]), pos[1]);
+  Tensor x;
+  std::string input_names = pos[1], preprocessing;
+  if (tensor_input) {
+    x = with_batch_axis(*model, 0, load_tensor(pos[1]), pos[1]);
+  } else {
+    const Preprocessing prep = preprocessing_from_args(args, *model);
+    preprocessing = prep.describe();
+    const ImageBatch images = load_image_batch(expand_image_paths({pos.begin() + 1, pos.end()}), prep, *model, true);
+    x = images.input;
+    input_names.clear();
+    for (const std::string& f : images.files) input_names += (input_names.empty() ? "" : ",") + f;
+  }
   const int64_t N = x.dim(0);
   const int64_t H = x.rank() == 4 ? x.dim(2) : 1, W = x.rank() == 4 ? x.dim(3) : x.numel() / N;
   const int64_t batch = args.get_int("batch", 1, 1 << 20);
@@ -569,7 +624,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
     method_options[key] = kv.substr(eq + 1);
   }
 
-  run.parameters = {{"model", pos[0]}, {"input", pos[1]}, {"metrics", args.get("metrics")},
+  run.parameters = {{"model", pos[0]}, {"input", input_names}, {"metrics", args.get("metrics")},
                     {"score", args.get("score")}, {"batch", args.get("batch")}, {"seed", args.get("seed")},
                     {"target", args.get("target")}};
   run.parameters["methods"] = [&] {
@@ -579,6 +634,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
   }();
   for (const char* k : {"attributions", "method-options", "masks", "boxes", "labels", "shard"})
     if (args.has(k)) run.parameters[k] = args.get(k);
+  if (!preprocessing.empty()) run.parameters["preprocessing"] = preprocessing;
   for (const std::string& p : declared)
     if (args.has(p)) run.parameters[p] = args.get(p);  // else each metric its own default
 

@@ -60,7 +60,6 @@ std::string stem(const std::string& path, const std::string& extension = ".npy")
   return ends_with(path, extension) ? path.substr(0, path.size() - extension.size()) : path;
 }
 
-bool is_tensor_file(const std::string& path) { return ends_with(path, ".npy") || ends_with(path, ".pb"); }
 }  // namespace
 
 int run_explain(const std::vector<std::string>& argv) {
@@ -75,13 +74,7 @@ int run_explain(const std::vector<std::string>& argv) {
   GL_CHECK(args.has("method"), "--method is required (gradlens methods lists them)");
   GL_CHECK(args.has("out-npy") || args.has("out-png") || args.flag("json"),
            "nothing to do: give --out-npy FILE, --out-png FILE and/or --json");
-  const bool tensor_input = pos.size() == 2 && is_tensor_file(pos[1]);
-  for (size_t k = 1; k < pos.size(); ++k)
-    GL_CHECK(tensor_input || !is_tensor_file(pos[k]), pos[k],
-             ": a .npy/.pb input must be the only input (images can be several)");
-  if (tensor_input)
-    for (const Flag& f : preprocessing_flags())
-      GL_CHECK(f.name == "quiet" || !args.has(f.name), "--", f.name, " applies to image inputs, not to ", pos[1]);
+  const bool tensor_input = is_tensor_input(args, pos);
   const bool quiet = args.flag("quiet");
   const Method& m = method(args.get("method"));
   const MethodInfo& info = m.info();

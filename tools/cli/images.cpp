@@ -13,6 +13,7 @@
 #include "engine/error.h"
 #include "engine/number_text.h"
 #include "io/image.h"
+#include "tools/cli/inputs.h"
 
 namespace gradlens::cli {
 
@@ -95,6 +96,17 @@ Preprocessing preprocessing_from_args(const Args& args, const Model& model) {
   return p;
 }
 
+bool is_tensor_input(const Args& args, const std::vector<std::string>& pos) {
+  const bool tensor_input = pos.size() == 2 && is_tensor_file(pos[1]);
+  for (size_t k = 1; k < pos.size(); ++k)
+    GL_CHECK(tensor_input || !is_tensor_file(pos[k]), pos[k],
+             ": a .npy/.pb input must be the only input (images can be several)");
+  if (tensor_input)
+    for (const Flag& f : preprocessing_flags())
+      GL_CHECK(f.name == "quiet" || !args.has(f.name), "--", f.name, " applies to image inputs, not to ", pos[1]);
+  return tensor_input;
+}
+
 std::vector<std::string> expand_image_paths(const std::vector<std::string>& paths) {
   std::vector<std::string> files;
   for (const std::string& p : paths) {
@@ -114,7 +126,8 @@ std::vector<std::string> expand_image_paths(const std::vector<std::string>& path
   return files;
 }
 
-ImageBatch load_image_batch(const std::vector<std::string>& files, const Preprocessing& p, const Model& model) {
+ImageBatch load_image_batch(const std::vector<std::string>& files, const Preprocessing& p, const Model& model,
+                            bool all_or_nothing) {
   const auto& d = model.graph().inputs[0].dims;
   ImageBatch batch;
   std::vector<Tensor> inputs;
@@ -134,6 +147,7 @@ ImageBatch load_image_batch(const std::vector<std::string>& files, const Preproc
     } catch (const Error& e) {
       std::string message = e.what();
       if (message.compare(0, file.size(), file) != 0) message = file + ": " + message;
+      if (all_or_nothing) throw Error(message);
       std::fprintf(stderr, "gradlens: %s\n", message.c_str());
       batch.failures.push_back(message);
     }

@@ -18,6 +18,11 @@ std::vector<Flag> rendering_flags();  // --cmap --sign --clip --reduce --overlay
 // The preset (--preset) adjusted by --resize/--crop/--size/--mean/--std, for the model's input.
 Preprocessing preprocessing_from_args(const Args& args, const Model& model);
 
+// The INPUT arguments pos[1..] of explain and evaluate: true for one .npy/.pb tensor (then no
+// preprocessing flag but --quiet may be given), false for image files and folders (no tensor
+// file among them); an Error otherwise.
+bool is_tensor_input(const Args& args, const std::vector<std::string>& pos);
+
 // Image files named on the command line: files as given, folders expanded to the image files
 // (.png .jpg .jpeg .bmp) directly inside them, sorted by name.
 std::vector<std::string> expand_image_paths(const std::vector<std::string>& paths);
@@ -29,8 +34,10 @@ struct ImageBatch {
   std::vector<std::string> failures;  // one-line errors of those that did not
 };
 // Reads and preprocesses every file; failures are printed to stderr as they happen. Error when
-// no image loads.
-ImageBatch load_image_batch(const std::vector<std::string>& files, const Preprocessing& p, const Model& model);
+// no image loads. With `all_or_nothing` (evaluate, whose masks and labels follow the files) the
+// first failure is the Error instead, naming the file, and nothing is printed.
+ImageBatch load_image_batch(const std::vector<std::string>& files, const Preprocessing& p, const Model& model,
+                            bool all_or_nothing = false);
 
 struct Rendering {
   Colormap colormap = Colormap::jet;

@@ -15,6 +15,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+bool is_tensor_file(const std::string& path) { return ends_with(path, ".npy") || ends_with(path, ".pb"); }
+
 std::unique_ptr<Model> load_model(const std::string& path) {
   return std::make_unique<Model>(load_onnx(path));
 }

@@ -22,5 +22,7 @@ std::vector<int64_t> argmax_rows(const Tensor& scores);
 // Top-k (class, score) of row n.
 std::vector<std::pair<int64_t, float>> top_k(const Tensor& scores, int64_t n, int64_t k);
 bool ends_with(const std::string& s, const std::string& suffix);
+// A tensor file input (.npy or .pb) rather than an image.
+bool is_tensor_file(const std::string& path);
 
 }  // namespace gradlens::cli
