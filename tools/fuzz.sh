@@ -43,7 +43,9 @@ for t in "${targets[@]}"; do
   log=$build/logs/$t.log
   start=$(date +%s)
   set +e
-  nice -n 19 $build/tests/fuzz/$t $build/corpus/$t "$(seeds $t)" -max_total_time="$seconds" -runs="$runs" \
+  quiet=()
+  [ "$t" = fuzz_cli_args ] && quiet=(-close_fd_mask=3)  # the commands' stdout/stderr, not libFuzzer's
+  nice -n 19 $build/tests/fuzz/$t $build/corpus/$t "$(seeds $t)" -max_total_time="$seconds" -runs="$runs" "${quiet[@]}" \
     -rss_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-10}" -malloc_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix=$build/crashes/$t- >"$log" 2>&1
   status=$?
