@@ -42,7 +42,9 @@ TEST_CASE("one model, many threads: every result bitwise equal to one thread's")
       {"big", {{"radii", "0.01,0.1"}, {"attack-steps", "3"}, {"steps", "4"}}},
   };
   const int threads = 8, repeats = 3;
-  for (const auto& [name, options] : cases) {
+  for (const auto& method_case : cases) {
+    const auto& name = method_case.first;  // not a structured binding: CAPTURE captures it (clang)
+    const auto& options = method_case.second;
     CAPTURE(name);
     const Tensor expected = test::explain(name, test::request(f, x, targets, 3), options).attribution;
     std::vector<int> mismatches(threads, 0), errors(threads, 0);
