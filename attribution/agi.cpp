@@ -79,6 +79,106 @@ void ascend(const float* g_explained, const float* g_false, float eps, const Box
   }
 }
 
+// The N·K trajectories (m = n·K + k) and how each ended.
+struct Trajectories {
+  std::vector<double> sums;         // [M · per]: Σ −∇f_t ⊙ (x_{k+1} − x_k) so far
+  std::vector<double> end_score;    // f_t (− f_contrast) at the last point
+  std::vector<int64_t> iterations;  // steps taken
+  std::vector<bool> reached;        // argmax f = j at the last point
+  int64_t gradient_rows = 0, forward_rows = 0, chunks = 0;
+  size_t arena_floats = 0;
+};
+
+// All trajectories advance together: each iteration is one seeded pass (∇f_t and ∇f_j) over
+// the rows still searching; a row leaves when its prediction is its false class, and after
+// max_iter steps its last point is only checked.
+Trajectories follow_ascents(const Request& r, const std::vector<int64_t>& classes, int64_t K, int64_t C, float eps,
+                            int64_t max_iter, const BoxConstraint& box, ChunkBudget& budget) {
+  const Tensor& x = r.input;
+  const int64_t N = x.dim(0), per = x.numel() / N, M = N * K;
+  Tensor points(Shape{M, per});
+  for (int64_t m = 0; m < M; ++m) std::memcpy(points.data() + m * per, x.data() + (m / K) * per, sizeof(float) * size_t(per));
+  Trajectories t;
+  t.sums.assign(size_t(M * per), 0.0);
+  t.end_score.assign(size_t(M), 0.0);
+  t.iterations.assign(size_t(M), 0);
+  t.reached.assign(size_t(M), false);
+  std::vector<int64_t> active(static_cast<size_t>(M));
+  for (int64_t m = 0; m < M; ++m) active[size_t(m)] = m;
+
+  const SeedWriter target_seed = class_seed(r.targets, r.contrast);
+  Shape batch_shape = x.shape();
+  for (int64_t it = 0; it <= max_iter && !active.empty(); ++it) {
+    const int64_t A = int64_t(active.size());
+    batch_shape[0] = A;
+    Tensor X(batch_shape);
+    for (int64_t a = 0; a < A; ++a)
+      std::memcpy(X.data() + a * per, points.data() + active[size_t(a)] * per, sizeof(float) * size_t(per));
+    t.forward_rows += A;
+    SeededPassResult p;
+    if (it == max_iter) {
+      p.scores = evaluate_scores(*r.function, X, r.batch);  // the last point is only checked
+    } else {
+      const SeedWriter explained = [&](int64_t a, const float* scores, int64_t classes_, float* seed) {
+        target_seed(active[size_t(a)] / K, scores, classes_, seed);
+      };
+      const SeedWriter false_class = [&](int64_t a, const float*, int64_t, float* seed) {
+        seed[classes[size_t(active[size_t(a)])]] = 1.f;
+      };
+      p = seeded_pass(*r.function, X, budget, {explained, false_class});
+      t.gradient_rows += A;
+      t.chunks += p.chunks;
+      t.arena_floats = std::max(t.arena_floats, p.arena_floats);
+    }
+    std::vector<int64_t> still;
+    for (int64_t a = 0; a < A; ++a) {
+      const int64_t m = active[size_t(a)];
+      const float* s = p.scores.data() + a * C;
+      if (argmax_row(s, C) == classes[size_t(m)] || it == max_iter) {
+        t.reached[size_t(m)] = argmax_row(s, C) == classes[size_t(m)];
+        t.iterations[size_t(m)] = it;
+        t.end_score[size_t(m)] = class_score(s, C, r.targets, r.contrast, m / K);
+        continue;
+      }
+      ascend(p.gradients[0].data() + a * per, p.gradients[1].data() + a * per, eps, box, points.data() + m * per,
+             t.sums.data() + m * per, per);
+      still.push_back(m);
+    }
+    active.swap(still);
+  }
+  return t;
+}
+
+// AGI = (1/K) Σ_j AGI_j per example, with the number of false classes reached, the mean steps
+// and the mean end score (for the completeness gap).
+struct ClassMeans {
+  Tensor attribution;
+  std::vector<double> reached, iterations, end_score;
+};
+ClassMeans class_means(const Trajectories& t, const Shape& shape, int64_t K) {
+  const int64_t N = shape[0];
+  ClassMeans c;
+  c.attribution = Tensor(shape);
+  const int64_t per = c.attribution.numel() / N;
+  c.reached.assign(size_t(N), 0.0);
+  c.iterations.assign(size_t(N), 0.0);
+  c.end_score.assign(size_t(N), 0.0);
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t i = 0; i < per; ++i) {
+      double total = 0;
+      for (int64_t k = 0; k < K; ++k) total += t.sums[size_t((n * K + k) * per + i)];
+      c.attribution[n * per + i] = float(total / double(K));
+    }
+    for (int64_t k = 0; k < K; ++k) {
+      const size_t m = size_t(n * K + k);
+      c.reached[size_t(n)] += t.reached[m] ? 1.0 : 0.0;
+      c.iterations[size_t(n)] += double(t.iterations[m]) / double(K);
+      c.end_score[size_t(n)] += t.end_score[m] / double(K);
+    }
+  }
+  return c;
+}
+
 class AdversarialGradientIntegration : public Method {
  public:
   AdversarialGradientIntegration() {
@@ -103,7 +203,7 @@ class AdversarialGradientIntegration : public Method {
     r.options.check_known(info_);
     const Tensor& x = r.input;
     check_path_request(r, info_.name);
-    const int64_t N = x.dim(0), per = x.numel() / N;
+    const int64_t N = x.dim(0);
     const double eps = r.options.number(info_, "step-size", 0, 1e30);
     GL_CHECK(eps > 0, info_.name, ": --step-size must be positive");
     const int64_t max_iter = r.options.integer(info_, "max-iter", 1, 1 << 24);
@@ -114,88 +214,22 @@ class AdversarialGradientIntegration : public Method {
 
     int64_t K = 0;
     const std::vector<int64_t> classes = false_classes(info_, r, C, K);
-
-    // Trajectory m = n * K + k: its point, its accumulated attribution, and how it ended.
-    const int64_t M = N * K;
-    Tensor points(Shape{M, per});
-    for (int64_t m = 0; m < M; ++m) std::memcpy(points.data() + m * per, x.data() + (m / K) * per, sizeof(float) * size_t(per));
-    std::vector<double> sums(size_t(M * per), 0.0);
-    std::vector<double> end_score(size_t(M), 0.0);
-    std::vector<int64_t> iterations(size_t(M), 0);
-    std::vector<bool> reached(size_t(M), false);
-    std::vector<int64_t> active(static_cast<size_t>(M));
-    for (int64_t m = 0; m < M; ++m) active[size_t(m)] = m;
-
-    const SeedWriter target_seed = class_seed(r.targets, r.contrast);
-    int64_t gradient_rows = 0, forward_rows = 0, chunks = 0;
-    size_t arena_floats = 0;
-    Shape batch_shape = x.shape();
-    for (int64_t it = 0; it <= max_iter && !active.empty(); ++it) {
-      const int64_t A = int64_t(active.size());
-      batch_shape[0] = A;
-      Tensor X(batch_shape);
-      for (int64_t a = 0; a < A; ++a)
-        std::memcpy(X.data() + a * per, points.data() + active[size_t(a)] * per, sizeof(float) * size_t(per));
-      forward_rows += A;
-      SeededPassResult p;
-      if (it == max_iter) {
-        p.scores = evaluate_scores(*r.function, X, r.batch);  // the last point is only checked
-      } else {
-        const SeedWriter explained = [&](int64_t a, const float* scores, int64_t classes_, float* seed) {
-          target_seed(active[size_t(a)] / K, scores, classes_, seed);
-        };
-        const SeedWriter false_class = [&](int64_t a, const float*, int64_t, float* seed) {
-          seed[classes[size_t(active[size_t(a)])]] = 1.f;
-        };
-        p = seeded_pass(*r.function, X, budget, {explained, false_class});
-        gradient_rows += A;
-        chunks += p.chunks;
-        arena_floats = std::max(arena_floats, p.arena_floats);
-      }
-      std::vector<int64_t> still;
-      for (int64_t a = 0; a < A; ++a) {
-        const int64_t m = active[size_t(a)];
-        const float* s = p.scores.data() + a * C;
-        if (argmax_row(s, C) == classes[size_t(m)] || it == max_iter) {
-          reached[size_t(m)] = argmax_row(s, C) == classes[size_t(m)];
-          iterations[size_t(m)] = it;
-          end_score[size_t(m)] = class_score(s, C, r.targets, r.contrast, m / K);
-          continue;
-        }
-        ascend(p.gradients[0].data() + a * per, p.gradients[1].data() + a * per, float(eps), box,
-               points.data() + m * per, sums.data() + m * per, per);
-        still.push_back(m);
-      }
-      active.swap(still);
-    }
+    const Trajectories t = follow_ascents(r, classes, K, C, float(eps), max_iter, box, budget);
+    ClassMeans means = class_means(t, x.shape(), K);
 
     Explanation e;
-    e.attribution = Tensor(x.shape());
-    std::vector<double> reached_count(size_t(N), 0.0), mean_iterations(size_t(N), 0.0), mean_end(size_t(N), 0.0);
-    for (int64_t n = 0; n < N; ++n) {
-      for (int64_t i = 0; i < per; ++i) {
-        double total = 0;
-        for (int64_t k = 0; k < K; ++k) total += sums[size_t((n * K + k) * per + i)];
-        e.attribution[n * per + i] = float(total / double(K));
-      }
-      for (int64_t k = 0; k < K; ++k) {
-        const size_t m = size_t(n * K + k);
-        reached_count[size_t(n)] += reached[m] ? 1.0 : 0.0;
-        mean_iterations[size_t(n)] += double(iterations[m]) / double(K);
-        mean_end[size_t(n)] += end_score[m] / double(K);
-      }
-    }
+    e.attribution = std::move(means.attribution);
     ChunkStats stats;
-    stats.rows = gradient_rows;
-    stats.chunk_rows = max_memory > 0 ? budget.chunk_rows() : std::min<int64_t>(r.batch, M);
-    stats.chunks = chunks;
-    stats.arena_floats = arena_floats;
-    report_completeness(e, example_scores(r, x), mean_end, stats);
-    e.per_example["adversarial_classes"] = reached_count;
-    e.per_example["mean_iterations"] = mean_iterations;
+    stats.rows = t.gradient_rows;
+    stats.chunk_rows = max_memory > 0 ? budget.chunk_rows() : std::min<int64_t>(r.batch, N * K);
+    stats.chunks = t.chunks;
+    stats.arena_floats = t.arena_floats;
+    report_completeness(e, example_scores(r, x), means.end_score, stats);
+    e.per_example["adversarial_classes"] = means.reached;
+    e.per_example["mean_iterations"] = means.iterations;
     e.notes["classes"] = std::to_string(K);
-    e.forward_passes = forward_rows + 1 + N;
-    e.backward_passes = 2 * gradient_rows;
+    e.forward_passes = t.forward_rows + 1 + N;
+    e.backward_passes = 2 * t.gradient_rows;
     return e;
   }
 

@@ -48,6 +48,7 @@ struct Attack {
   int64_t steps = 0;
   double step_fraction = 0;
   bool random_start = true;
+  uint64_t seed = 0;  // of the random starts
   BoxConstraint box;
 };
 struct Boundary {
@@ -144,6 +145,93 @@ Boundary boundary_search(const Request& r, const Attack& attack, Rng& rng, Chunk
   return out;
 }
 
+// --radii (sorted), --attack-steps, --attack-step, --random-start, --seed and --bounds.
+Attack parse_attack(const MethodInfo& m, const Options& o) {
+  Attack attack;
+  attack.radii = parse_number_list(m, "radii", o.text(m, "radii"), 0, 1e30);
+  std::sort(attack.radii.begin(), attack.radii.end());
+  GL_CHECK(attack.radii.front() > 0, m.name, ": --radii must be positive");
+  o.boolean(m, "relative-radii");  // checked here, in the order of the parameters
+  attack.steps = o.integer(m, "attack-steps", 1, 1 << 24);
+  attack.step_fraction = o.number(m, "attack-step", 0, 1e6);
+  GL_CHECK(attack.step_fraction > 0, m.name, ": --attack-step must be positive");
+  attack.random_start = o.boolean(m, "random-start");
+  attack.seed = uint64_t(o.integer(m, "seed", 0, INT64_MAX));
+  attack.box = parse_bounds(m, o);
+  return attack;
+}
+
+// Per example the factor the radii are relative to: ‖x_n‖₂ with --relative-radii, else 1.
+std::vector<double> radius_scale(const MethodInfo& m, const Request& r) {
+  const Tensor& x = r.input;
+  const int64_t N = x.dim(0), per = x.numel() / N;
+  std::vector<double> scale(size_t(N), 1.0);
+  if (r.options.boolean(m, "relative-radii"))
+    for (int64_t n = 0; n < N; ++n) {
+      scale[size_t(n)] = l2(x.data() + n * per, per);
+      GL_CHECK(scale[size_t(n)] > 0, m.name, ": example ", n,
+               " is all zeros, so radii relative to ‖x‖₂ vanish (give --relative-radii false)");
+    }
+  return scale;
+}
+
+// Integrated gradients from x′ and the saliency ∇f(x′) (BSM) of the examples with a boundary
+// point; the others keep zero maps and NaN distance and score.
+struct BoundaryPaths {
+  Tensor attribution, saliency;
+  std::vector<double> baseline_scores, distance;
+  int64_t with_boundary = 0;
+};
+BoundaryPaths integrate_from_boundary(const Request& r, const Boundary& b, const Quadrature& q, ChunkBudget& budget,
+                                      ChunkStats& stats) {
+  const Tensor& x = r.input;
+  const int64_t N = x.dim(0), per = x.numel() / N;
+  std::vector<int64_t> with_boundary;
+  for (int64_t n = 0; n < N; ++n)
+    if (b.found[size_t(n)] == 1) with_boundary.push_back(n);
+  const int64_t F = int64_t(with_boundary.size());
+  BoundaryPaths out;
+  out.with_boundary = F;
+  out.attribution = Tensor(x.shape());
+  out.saliency = Tensor(x.shape());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  out.baseline_scores.assign(size_t(N), nan);
+  out.distance.assign(size_t(N), nan);
+  if (F == 0) return out;
+  Shape sub_shape = x.shape();
+  sub_shape[0] = F;
+  Request sub = r;
+  sub.input = Tensor(sub_shape);
+  Tensor sub_boundary(sub_shape);
+  sub.targets.clear();
+  sub.contrast.clear();
+  for (int64_t a = 0; a < F; ++a) {
+    const int64_t n = with_boundary[size_t(a)];
+    std::memcpy(sub.input.data() + a * per, x.data() + n * per, sizeof(float) * size_t(per));
+    std::memcpy(sub_boundary.data() + a * per, b.point.data() + n * per, sizeof(float) * size_t(per));
+    sub.targets.push_back(r.targets[size_t(n)]);
+    if (!r.contrast.empty()) sub.contrast.push_back(r.contrast[size_t(n)]);
+  }
+  const std::vector<double> sum = straight_path_integral(sub, sub_boundary, q, budget, stats);
+  PassOptions o;
+  o.batch = r.batch;
+  const PassResult at_boundary = gradient_pass(*r.function, sub_boundary, sub.targets, sub.contrast, o);
+  const std::vector<double> scores_at_boundary = example_scores(sub, sub_boundary);
+  for (int64_t a = 0; a < F; ++a) {
+    const int64_t n = with_boundary[size_t(a)];
+    double d2 = 0;
+    for (int64_t i = 0; i < per; ++i) {
+      const double diff = double(x[n * per + i]) - double(b.point[n * per + i]);
+      out.attribution[n * per + i] = float(sum[size_t(a * per + i)] * diff);
+      out.saliency[n * per + i] = at_boundary.input_grad[a * per + i];
+      d2 += diff * diff;
+    }
+    out.distance[size_t(n)] = std::sqrt(d2);
+    out.baseline_scores[size_t(n)] = scores_at_boundary[size_t(a)];
+  }
+  return out;
+}
+
 class BoundaryIntegratedGradients : public Method {
  public:
   BoundaryIntegratedGradients() {
@@ -170,88 +258,31 @@ class BoundaryIntegratedGradients : public Method {
     r.options.check_known(info_);
     const Tensor& x = r.input;
     check_path_request(r, info_.name);
-    const int64_t N = x.dim(0), per = x.numel() / N;
-    Attack attack;
-    attack.radii = parse_number_list(info_, "radii", r.options.text(info_, "radii"), 0, 1e30);
-    std::sort(attack.radii.begin(), attack.radii.end());
-    GL_CHECK(attack.radii.front() > 0, info_.name, ": --radii must be positive");
-    const bool relative = r.options.boolean(info_, "relative-radii");
-    attack.steps = r.options.integer(info_, "attack-steps", 1, 1 << 24);
-    attack.step_fraction = r.options.number(info_, "attack-step", 0, 1e6);
-    GL_CHECK(attack.step_fraction > 0, info_.name, ": --attack-step must be positive");
-    attack.random_start = r.options.boolean(info_, "random-start");
-    Rng rng(uint64_t(r.options.integer(info_, "seed", 0, INT64_MAX)));
-    attack.box = parse_bounds(info_, r.options);
+    const int64_t N = x.dim(0);
+    Attack attack = parse_attack(info_, r.options);
+    Rng rng(attack.seed);
     const Quadrature q = parse_quadrature(info_, r.options);
     ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));  // attack and IG
     const int64_t C = checked_classes(info_, r);
-    attack.scale.assign(size_t(N), 1.0);
-    if (relative)
-      for (int64_t n = 0; n < N; ++n) {
-        attack.scale[size_t(n)] = l2(x.data() + n * per, per);
-        GL_CHECK(attack.scale[size_t(n)] > 0, info_.name, ": example ", n,
-                 " is all zeros, so radii relative to ‖x‖₂ vanish (give --relative-radii false)");
-      }
+    attack.scale = radius_scale(info_, r);
 
-    const Boundary found_boundary = boundary_search(r, attack, rng, budget, C);
-    const Tensor& boundary = found_boundary.point;
-    const std::vector<double>& found = found_boundary.found;
-    const int64_t attack_rows = found_boundary.attack_rows, check_rows = found_boundary.check_rows;
-
-    // Integrated gradients from x′ (and the saliency at x′) for the examples with a boundary point.
-    std::vector<int64_t> with_boundary;
-    for (int64_t n = 0; n < N; ++n)
-      if (found[size_t(n)] == 1) with_boundary.push_back(n);
-    const int64_t F = int64_t(with_boundary.size());
-    Explanation e;
-    e.attribution = Tensor(x.shape());
-    Tensor saliency(x.shape());
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    std::vector<double> baseline_scores(size_t(N), nan), distance(size_t(N), nan);
+    const Boundary boundary = boundary_search(r, attack, rng, budget, C);
     ChunkStats stats;
-    if (F > 0) {
-      Shape sub_shape = x.shape();
-      sub_shape[0] = F;
-      Request sub = r;
-      sub.input = Tensor(sub_shape);
-      Tensor sub_boundary(sub_shape);
-      sub.targets.clear();
-      sub.contrast.clear();
-      for (int64_t a = 0; a < F; ++a) {
-        const int64_t n = with_boundary[size_t(a)];
-        std::memcpy(sub.input.data() + a * per, x.data() + n * per, sizeof(float) * size_t(per));
-        std::memcpy(sub_boundary.data() + a * per, boundary.data() + n * per, sizeof(float) * size_t(per));
-        sub.targets.push_back(r.targets[size_t(n)]);
-        if (!r.contrast.empty()) sub.contrast.push_back(r.contrast[size_t(n)]);
-      }
-      const std::vector<double> sum = straight_path_integral(sub, sub_boundary, q, budget, stats);
-      PassOptions o;
-      o.batch = r.batch;
-      const PassResult at_boundary = gradient_pass(*r.function, sub_boundary, sub.targets, sub.contrast, o);
-      const std::vector<double> scores_at_boundary = example_scores(sub, sub_boundary);
-      for (int64_t a = 0; a < F; ++a) {
-        const int64_t n = with_boundary[size_t(a)];
-        double d2 = 0;
-        for (int64_t i = 0; i < per; ++i) {
-          const double diff = double(x[n * per + i]) - double(boundary[n * per + i]);
-          e.attribution[n * per + i] = float(sum[size_t(a * per + i)] * diff);
-          saliency[n * per + i] = at_boundary.input_grad[a * per + i];
-          d2 += diff * diff;
-        }
-        distance[size_t(n)] = std::sqrt(d2);
-        baseline_scores[size_t(n)] = scores_at_boundary[size_t(a)];
-      }
-    }
-    report_completeness(e, example_scores(r, x), baseline_scores, stats);
-    e.per_example["boundary_found"] = found;
-    e.per_example["boundary_distance"] = distance;
-    e.per_example["boundary_radius"] = found_boundary.radius;
-    e.per_example["boundary_class"] = found_boundary.predicted_class;
-    e.extras["boundary-saliency"] = saliency;
-    e.extras["boundary-point"] = boundary;
+    BoundaryPaths paths = integrate_from_boundary(r, boundary, q, budget, stats);
+
+    Explanation e;
+    e.attribution = std::move(paths.attribution);
+    report_completeness(e, example_scores(r, x), paths.baseline_scores, stats);
+    e.per_example["boundary_found"] = boundary.found;
+    e.per_example["boundary_distance"] = paths.distance;
+    e.per_example["boundary_radius"] = boundary.radius;
+    e.per_example["boundary_class"] = boundary.predicted_class;
+    e.extras["boundary-saliency"] = paths.saliency;
+    e.extras["boundary-point"] = boundary.point;
     e.notes["rule"] = r.options.text(info_, "rule");
-    e.forward_passes = 1 + attack_rows + check_rows + stats.rows + 2 * F + N;
-    e.backward_passes = attack_rows + stats.rows + F;
+    const int64_t F = paths.with_boundary;
+    e.forward_passes = 1 + boundary.attack_rows + boundary.check_rows + stats.rows + 2 * F + N;
+    e.backward_passes = boundary.attack_rows + stats.rows + F;
     return e;
   }
 

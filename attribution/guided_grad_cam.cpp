@@ -3,11 +3,16 @@
 #include <string>
 
 #include "attribution/cam.h"
+#include "engine/enum_table.h"
 #include "engine/error.h"
+#include "engine/resample.h"
 
 namespace gradlens {
 
 namespace {
+
+// The upsamplings of the Grad-CAM factor: pytorch-grad-cam's and Captum's.
+const EnumName<Resample> kUpsampling[] = {{"bilinear", Resample::bilinear}, {"nearest", Resample::nearest}};
 
 class GuidedGradCam : public Method {
  public:
@@ -25,8 +30,8 @@ class GuidedGradCam : public Method {
     r.options.check_known(info_);
     GL_CHECK(r.input.rank() == 4, info_.name, " needs image inputs [N,C,H,W]");
     const std::string upsample = r.options.text(info_, "upsample");
-    GL_CHECK(upsample == "bilinear" || upsample == "nearest", info_.name, ": --upsample must be bilinear or nearest, got '",
-             upsample, "'");
+    GL_CHECK(enum_find(kUpsampling, upsample), info_.name, ": --upsample must be ", enum_choices(kUpsampling),
+             ", got '", upsample, "'");
     Request cam_request = r, guided_request = r;
     cam_request.options.set("upsample", upsample);
     guided_request.options = Options();

@@ -34,9 +34,11 @@
 #include "attribution/gradients.h"
 #include "attribution/method.h"
 #include "attribution/path.h"
+#include "engine/enum_table.h"
 #include "engine/error.h"
 #include "engine/hessian.h"
 #include "engine/number_text.h"
+#include "engine/smooth_rectifiers.h"
 
 namespace gradlens {
 
@@ -47,17 +49,8 @@ class ReluAsSoftplus : public Function {
  public:
   ReluAsSoftplus(const Function& inner, float beta) : inner_(inner), beta_(beta) {}
   std::vector<Var> scores_and(Tape& tape, Var x, const std::vector<std::string>& names) const override {
-    const float saved = tape.relu_softplus_beta();
-    tape.set_relu_softplus_beta(beta_);
-    std::vector<Var> out;
-    try {
-      out = inner_.scores_and(tape, x, names);
-    } catch (...) {
-      tape.set_relu_softplus_beta(saved);
-      throw;
-    }
-    tape.set_relu_softplus_beta(saved);
-    return out;
+    const SmoothRectifiers smooth(beta_);
+    return inner_.scores_and(tape, x, names);
   }
   const Model* model() const override { return inner_.model(); }
 
@@ -71,16 +64,20 @@ struct InteractionNode {
   double t, hessian_weight, gradient_weight;
 };
 
-std::vector<InteractionNode> interaction_nodes(const std::string& rule, int64_t steps) {
+enum class InteractionRule { gauss_log, gauss_legendre_product };
+const EnumName<InteractionRule> kInteractionRules[] = {{"gauss-log", InteractionRule::gauss_log},
+                                                       {"gauss-legendre-product", InteractionRule::gauss_legendre_product}};
+
+std::vector<InteractionNode> interaction_nodes(const std::string& rule_name, int64_t steps) {
+  const InteractionRule* rule = enum_find(kInteractionRules, rule_name);
+  GL_CHECK(rule, "integrated-hessians: unknown --rule '", rule_name, "' (expected ", enum_choices(kInteractionRules), ")");
   std::vector<InteractionNode> nodes;
-  if (rule == "gauss-log") {
+  if (*rule == InteractionRule::gauss_log) {
     const Quadrature q = gauss_log_quadrature(steps);
     for (size_t k = 0; k < q.nodes.size(); ++k)
       nodes.push_back({q.nodes[k], q.weights[k] * q.nodes[k], q.weights[k]});
     return nodes;
   }
-  GL_CHECK(rule == "gauss-legendre-product", "integrated-hessians: unknown --rule '", rule,
-           "' (expected gauss-log or gauss-legendre-product)");
   const Quadrature q = quadrature(QuadratureRule::gauss_legendre, steps);
   for (size_t a = 0; a < q.nodes.size(); ++a)
     for (size_t b = 0; b < q.nodes.size(); ++b) {
@@ -148,6 +145,69 @@ std::vector<double> interactions(const Tensor& x, const Tensor& baseline, const 
   return totals;
 }
 
+// The Hessian and gradient sums of the interactions. Pass row
+// q = (n · points + p) · rows_per_point + i is node p of example n with tangent e_{features[i]};
+// its chunk runs one forward, one backward, one tangent sweep and one tangent backward.
+struct PathHessians {
+  std::vector<double> hessian;   // [N, d_sel, d]: Σ_k w_k t_k H(γ(t_k)) e_i
+  std::vector<double> gradient;  // [N, d_sel]: Σ_k w_k g_i(γ(t_k))
+  ChunkStats stats;
+  int64_t rows = 0;  // M = N · points · d_sel
+};
+PathHessians path_hessians(const std::string& method, const Request& r, const Tensor& baseline,
+                           const std::vector<int64_t>& features, const std::vector<InteractionNode>& nodes,
+                           int64_t max_memory) {
+  const Tensor& x = r.input;
+  const int64_t N = x.dim(0), d = x.numel() / N;
+  const int64_t rows_per_point = int64_t(features.size()), points = int64_t(nodes.size());
+  PathHessians out;
+  std::vector<double>& hessian_sum = out.hessian;
+  std::vector<double>& gradient_sum = out.gradient;
+  hessian_sum.assign(size_t(N * rows_per_point * d), 0.0);
+  gradient_sum.assign(size_t(N * rows_per_point), 0.0);
+  const int64_t M = N * points * rows_per_point;
+  out.rows = M;
+  auto example_of = [&](int64_t q) { return q / (points * rows_per_point); };
+  auto node_of = [&](int64_t q) { return (q / rows_per_point) % points; };
+  ChunkBudget budget(r.batch, max_memory);
+  Shape chunk_shape = x.shape();
+  chunk_shape[0] = std::min(M, r.batch);
+  Tensor points_buffer(chunk_shape), directions_buffer(chunk_shape), V;
+  out.stats = run_chunks(
+      *r.function, M, budget,
+      [&](int64_t begin, int64_t k) {
+        V = rows(directions_buffer, 0, k);
+        V.fill(0.f);
+        for (int64_t s = 0; s < k; ++s) {
+          const int64_t q = begin + s;
+          straight_line(x, baseline, example_of(q), nodes[size_t(node_of(q))].t, points_buffer.data() + s * d);
+          V[s * d + features[size_t(q % rows_per_point)]] = 1.f;
+        }
+        return rows(points_buffer, 0, k);
+      },
+      {class_seed(r.targets, r.contrast, points * rows_per_point)}, ChunkTaps(),
+      [&](const Chunk& c, int) {
+        Tensor hv;
+        try {
+          hv = HessianVector(*c.tape, c.scores, c.input, V).grad_tangent(c.input);
+        } catch (const Error& e) {
+          fail(method, ": ", e.what());
+        }
+        const Tensor& g = c.tape->grad_view(c.input);
+        for (int64_t s = 0; s < c.rows; ++s) {
+          const int64_t q = c.begin + s, n = example_of(q), i = q % rows_per_point;
+          const InteractionNode& node = nodes[size_t(node_of(q))];
+          double* acc = hessian_sum.data() + (n * rows_per_point + i) * d;
+          const float* h = hv.data() + s * d;
+          for (int64_t j = 0; j < d; ++j) acc[j] += node.hessian_weight * double(h[j]);
+          if (!g.empty())
+            gradient_sum[size_t(n * rows_per_point + i)] += node.gradient_weight * double(g[s * d + features[size_t(i)]]);
+        }
+      });
+
+  return out;
+}
+
 class IntegratedHessians : public Method {
  public:
   IntegratedHessians() {
@@ -159,7 +219,7 @@ class IntegratedHessians : public Method {
     info_.output = "interaction matrix [N,d_sel,d]";
     info_.parameters = {
         {"steps", "16", "quadrature nodes in t = αβ (gauss-log), or per axis (gauss-legendre-product: steps² points)"},
-        {"rule", "gauss-log", "gauss-log|gauss-legendre-product"},
+        {"rule", "gauss-log", enum_choices(kInteractionRules, "|", "|")},
     };
     for (const Parameter& p : baseline_parameters()) info_.parameters.push_back(p);
     info_.parameters.insert(info_.parameters.end(), {
@@ -189,54 +249,14 @@ class IntegratedHessians : public Method {
     GL_CHECK(N * rows_per_point * d <= kMaxTensorElements, info_.name, ": the output [", N, ", ",
              rows_per_point, ", ", d, "] is too large; select rows with --features");
     const std::vector<InteractionNode> nodes = interaction_nodes(rule, steps);
-    const int64_t points = int64_t(nodes.size());
     const Tensor baseline = parse_baseline(info_, r);
 
-    // Σ_k w_k t_k H(γ(t_k)) e_i  and  Σ_k w_k g_i(γ(t_k)), per example and selected row: pass row
-    // q = (n · points + p) · rows_per_point + i is node p of example n with tangent e_{features[i]}.
-    std::vector<double> hessian_sum(size_t(N * rows_per_point * d), 0.0);
-    std::vector<double> gradient_sum(size_t(N * rows_per_point), 0.0);
-    const int64_t M = N * points * rows_per_point;
-    auto example_of = [&](int64_t q) { return q / (points * rows_per_point); };
-    auto node_of = [&](int64_t q) { return (q / rows_per_point) % points; };
-    ChunkBudget budget(r.batch, max_memory);
-    Shape chunk_shape = x.shape();
-    chunk_shape[0] = std::min(M, r.batch);
-    Tensor points_buffer(chunk_shape), directions_buffer(chunk_shape), V;
-    const ChunkStats stats = run_chunks(
-        *r.function, M, budget,
-        [&](int64_t begin, int64_t k) {
-          V = rows(directions_buffer, 0, k);
-          V.fill(0.f);
-          for (int64_t s = 0; s < k; ++s) {
-            const int64_t q = begin + s;
-            straight_line(x, baseline, example_of(q), nodes[size_t(node_of(q))].t, points_buffer.data() + s * d);
-            V[s * d + features[size_t(q % rows_per_point)]] = 1.f;
-          }
-          return rows(points_buffer, 0, k);
-        },
-        {class_seed(r.targets, r.contrast, points * rows_per_point)}, ChunkTaps(),
-        [&](const Chunk& c, int) {
-          Tensor hv;
-          try {
-            hv = HessianVector(*c.tape, c.scores, c.input, V).grad_tangent(c.input);
-          } catch (const Error& e) {
-            fail(info_.name, ": ", e.what());
-          }
-          const Tensor& g = c.tape->grad_view(c.input);
-          for (int64_t s = 0; s < c.rows; ++s) {
-            const int64_t q = c.begin + s, n = example_of(q), i = q % rows_per_point;
-            const InteractionNode& node = nodes[size_t(node_of(q))];
-            double* acc = hessian_sum.data() + (n * rows_per_point + i) * d;
-            const float* h = hv.data() + s * d;
-            for (int64_t j = 0; j < d; ++j) acc[j] += node.hessian_weight * double(h[j]);
-            if (!g.empty())
-              gradient_sum[size_t(n * rows_per_point + i)] += node.gradient_weight * double(g[s * d + features[size_t(i)]]);
-          }
-        });
+    const PathHessians sums = path_hessians(info_.name, r, baseline, features, nodes, max_memory);
+    const ChunkStats& stats = sums.stats;
+    const int64_t M = sums.rows;
 
     Explanation e;
-    const std::vector<double> totals = interactions(x, baseline, features, hessian_sum, gradient_sum, e.attribution);
+    const std::vector<double> totals = interactions(x, baseline, features, sums.hessian, sums.gradient, e.attribution);
     const std::vector<double> input_scores = example_scores(r, x), baseline_scores = example_scores(r, baseline);
     e.scores = input_scores;
     e.per_example["input_score"] = input_scores;

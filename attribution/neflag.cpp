@@ -83,6 +83,67 @@ std::vector<double> project_to_sphere(const Tensor& x, int64_t S, double radius,
   return normal;
 }
 
+// The samples' points x̃ (in double; rows are handed to the model in float).
+struct SpherePoints {
+  int64_t S = 0, per = 0;
+  std::vector<double> point;  // [N·S·per]
+  PathFill fill() const {
+    return [this](int64_t n, int64_t s, int64_t, float* row) {
+      const double* p = point.data() + (n * S + s) * per;
+      for (int64_t i = 0; i < per; ++i) row[i] = float(p[i]);
+    };
+  }
+};
+
+// K normalised gradient-descent steps x̃ ← x̃ − (ε/K) F/‖F‖, one path pass each; returns the
+// steps skipped for a zero gradient.
+int64_t descend(const Request& r, SpherePoints& pts, int64_t K, double radius, ChunkBudget& budget, ChunkStats& stats) {
+  const int64_t S = pts.S, per = pts.per;
+  const double step = radius / double(std::max<int64_t>(K, 1));
+  int64_t stalled = 0;
+  for (int64_t k = 0; k < K; ++k)
+    stats.add(run_path(r, S, budget, pts.fill(), [&](int64_t n, int64_t s, int64_t, const float* g, double) {
+      double norm2 = 0;
+      for (int64_t i = 0; i < per; ++i) norm2 += double(g[i]) * double(g[i]);
+      if (norm2 == 0) {
+        ++stalled;
+        return;
+      }
+      const double scale = step / std::sqrt(norm2);
+      double* p = pts.point.data() + (n * S + s) * per;
+      for (int64_t i = 0; i < per; ++i) p[i] -= scale * double(g[i]);
+    }));
+  return stalled;
+}
+
+// The flux F·n̂ at every sphere point, and per example the sums over the negative-flux points of
+// F ⊙ n̂ and of F·n̂ and their number.
+struct NegativeFlux {
+  Tensor flux;  // [N, S]
+  std::vector<double> sum, flux_sum, accepted;
+};
+NegativeFlux negative_flux(const Request& r, const SpherePoints& pts, const std::vector<double>& normal,
+                           ChunkBudget& budget, ChunkStats& stats) {
+  const int64_t N = r.input.dim(0), S = pts.S, per = pts.per;
+  NegativeFlux f;
+  f.flux = Tensor(Shape{N, S});
+  f.sum.assign(size_t(N * per), 0.0);
+  f.flux_sum.assign(size_t(N), 0.0);
+  f.accepted.assign(size_t(N), 0.0);
+  stats.add(run_path(r, S, budget, pts.fill(), [&](int64_t n, int64_t s, int64_t, const float* g, double) {
+    const double* nm = normal.data() + (n * S + s) * per;
+    double phi = 0;
+    for (int64_t i = 0; i < per; ++i) phi += double(g[i]) * nm[i];
+    f.flux[n * S + s] = float(phi);
+    if (!(phi < 0)) return;
+    double* acc = f.sum.data() + n * per;
+    for (int64_t i = 0; i < per; ++i) acc[i] += double(g[i]) * nm[i];
+    f.flux_sum[size_t(n)] += phi;
+    f.accepted[size_t(n)] += 1;
+  }));
+  return f;
+}
+
 class NegativeFluxAggregation : public Method {
  public:
   NegativeFluxAggregation() {
@@ -121,73 +182,42 @@ class NegativeFluxAggregation : public Method {
     int64_t S = 0;
     const std::vector<double> u = start_directions(info_, r, S);
 
-    // Current points in double; rows are handed to the model in float.
-    std::vector<double> point(size_t(N * S * per));
+    SpherePoints pts;
+    pts.S = S, pts.per = per;
+    pts.point.resize(size_t(N * S * per));
     for (int64_t m = 0; m < N * S; ++m)
       for (int64_t i = 0; i < per; ++i)
-        point[size_t(m * per + i)] = double(x[(m / S) * per + i]) + rho * radius * u[size_t(m * per + i)];
-    auto fill = [&](int64_t n, int64_t s, int64_t, float* row) {
-      const double* p = point.data() + (n * S + s) * per;
-      for (int64_t i = 0; i < per; ++i) row[i] = float(p[i]);
-    };
-
+        pts.point[size_t(m * per + i)] = double(x[(m / S) * per + i]) + rho * radius * u[size_t(m * per + i)];
     ChunkStats stats;
-    const double step = radius / double(std::max<int64_t>(K, 1));
-    int64_t stalled = 0;  // descent steps skipped for a zero gradient
-    for (int64_t k = 0; k < K; ++k)
-      stats.add(run_path(r, S, budget, fill, [&](int64_t n, int64_t s, int64_t, const float* g, double) {
-        double norm2 = 0;
-        for (int64_t i = 0; i < per; ++i) norm2 += double(g[i]) * double(g[i]);
-        if (norm2 == 0) {
-          ++stalled;
-          return;
-        }
-        const double scale = step / std::sqrt(norm2);
-        double* p = point.data() + (n * S + s) * per;
-        for (int64_t i = 0; i < per; ++i) p[i] -= scale * double(g[i]);
-      }));
-
-    const std::vector<double> normal = project_to_sphere(x, S, radius, u, point);
-
-    Tensor flux(Shape{N, S});
-    std::vector<double> sum(size_t(N * per), 0.0), flux_sum(size_t(N), 0.0), accepted(size_t(N), 0.0);
-    stats.add(run_path(r, S, budget, fill, [&](int64_t n, int64_t s, int64_t, const float* g, double) {
-      const double* nm = normal.data() + (n * S + s) * per;
-      double phi = 0;
-      for (int64_t i = 0; i < per; ++i) phi += double(g[i]) * nm[i];
-      flux[n * S + s] = float(phi);
-      if (!(phi < 0)) return;
-      double* acc = sum.data() + n * per;
-      for (int64_t i = 0; i < per; ++i) acc[i] += double(g[i]) * nm[i];
-      flux_sum[size_t(n)] += phi;
-      accepted[size_t(n)] += 1;
-    }));
+    const int64_t stalled = descend(r, pts, K, radius, budget, stats);
+    const std::vector<double> normal = project_to_sphere(x, S, radius, u, pts.point);
+    const NegativeFlux f = negative_flux(r, pts, normal, budget, stats);
 
     Explanation e;
     e.attribution = Tensor(x.shape());
     std::vector<double> total(size_t(N), 0.0), mean_flux(size_t(N), 0.0);
     int64_t empty = 0;
     for (int64_t n = 0; n < N; ++n) {
-      const double M = accepted[size_t(n)];
+      const double M = f.accepted[size_t(n)];
       if (M == 0) {
         ++empty;
         continue;
       }
-      for (int64_t i = 0; i < per; ++i) e.attribution[n * per + i] = float(-sum[size_t(n * per + i)] / M);
-      mean_flux[size_t(n)] = flux_sum[size_t(n)] / M;
+      for (int64_t i = 0; i < per; ++i) e.attribution[n * per + i] = float(-f.sum[size_t(n * per + i)] / M);
+      mean_flux[size_t(n)] = f.flux_sum[size_t(n)] / M;
       for (int64_t i = 0; i < per; ++i) total[size_t(n)] += e.attribution[n * per + i];
     }
     e.scores = example_scores(r, x);
     e.per_example["input_score"] = e.scores;
-    e.per_example["negative_flux_points"] = accepted;
+    e.per_example["negative_flux_points"] = f.accepted;
     e.per_example["mean_negative_flux"] = mean_flux;
     e.per_example["attribution_sum"] = total;
-    e.extras["flux"] = flux;
+    e.extras["flux"] = f.flux;
     if (keep_points) {
       std::vector<int64_t> dims = {N, S};
       for (int i = 1; i < x.rank(); ++i) dims.push_back(x.dim(i));
       Tensor points{Shape(dims)};
-      for (int64_t j = 0; j < N * S * per; ++j) points[j] = float(point[size_t(j)]);
+      for (int64_t j = 0; j < N * S * per; ++j) points[j] = float(pts.point[size_t(j)]);
       e.extras["points"] = points;
     }
     e.notes["samples"] = std::to_string(S);

@@ -19,6 +19,7 @@ const EnumName<NoiseKind> kNoiseKinds[] = {{"none", NoiseKind::none},
 
 NoiseKind parse_noise_kind(const std::string& name) { return enum_value(kNoiseKinds, name, "noise wrapper"); }
 const char* noise_kind_name(NoiseKind kind) { return enum_name(kNoiseKinds, kind); }
+std::string noise_kind_names() { return enum_choices(kNoiseKinds, "|", "|"); }
 
 void noisy_copies(const Tensor& x, int64_t n, int64_t S, double level, Rng& rng, float* out) {
   const int64_t per = x.numel() / x.dim(0);

@@ -17,6 +17,7 @@ namespace gradlens {
 enum class NoiseKind { none, smoothgrad, smoothgrad_sq, vargrad };
 NoiseKind parse_noise_kind(const std::string& name);  // "none", "smoothgrad", "smoothgrad-sq", "vargrad"
 const char* noise_kind_name(NoiseKind kind);
+std::string noise_kind_names();  // "none|smoothgrad|smoothgrad-sq|vargrad"
 
 struct NoiseOptions {
   NoiseKind kind = NoiseKind::smoothgrad;

@@ -36,11 +36,18 @@ std::string enum_choices(const EnumName<E> (&table)[K], const char* separator = 
   return out;
 }
 
+// The value named `name`, or nullptr (for callers whose error says more, or that accept a file too).
+template <class E, size_t K>
+const E* enum_find(const EnumName<E> (&table)[K], const std::string& name) {
+  for (const EnumName<E>& e : table)
+    if (name == e.name) return &e.value;
+  return nullptr;
+}
+
 // The value named `name`; else Error "unknown WHAT 'name' (expected a, b or c)".
 template <class E, size_t K>
 E enum_value(const EnumName<E> (&table)[K], const std::string& name, const char* what) {
-  for (const EnumName<E>& e : table)
-    if (name == e.name) return e.value;
+  if (const E* value = enum_find(table, name)) return *value;
   fail("unknown ", what, " '", name, "' (expected ", enum_choices(table), ")");
 }
 

@@ -7,12 +7,19 @@
 
 namespace gradlens {
 
-bool parse_real(const std::string& text, double& value) {
+bool parse_any_real(const std::string& text, double& value) {
   if (text.empty()) return false;
   char* end = nullptr;
   errno = 0;
   const double v = std::strtod(text.c_str(), &end);
-  if (*end != '\0' || errno != 0 || !std::isfinite(v)) return false;
+  if (*end != '\0' || (errno != 0 && std::isfinite(v))) return false;
+  value = v;
+  return true;
+}
+
+bool parse_real(const std::string& text, double& value) {
+  double v = 0;
+  if (!parse_any_real(text, v) || !std::isfinite(v)) return false;
   value = v;
   return true;
 }

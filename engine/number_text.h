@@ -8,6 +8,7 @@
 namespace gradlens {
 
 bool parse_real(const std::string& text, double& value);      // strtod syntax, finite
+bool parse_any_real(const std::string& text, double& value);  // the same, nan and ±inf too
 bool parse_integer(const std::string& text, int64_t& value);  // base 10, within int64
 
 // Calls item(text) for each comma-separated item in order (stopping at the first that returns

@@ -4,13 +4,14 @@
 //   tanh'' = −2y(1 − y²), sigmoid'' = y(1 − y)(1 − 2y), softplus_β'' = β σ(βx)(1 − σ(βx)),
 //   erf'' = −2x·(2/√π)e^(−x²), hard_swish'' = 1/3 on (−3, 3); 0 for neg, scale and the
 //   piecewise-linear maps (abs, rectifiers, clip, leaky_relu, hard_sigmoid), zero a.e.
-// While the tape's relu_softplus_beta is set, rectifiers without an upper bound record softplus.
+// Inside a SmoothRectifiers scope (engine/smooth_rectifiers.h), rectifiers without an upper bound record softplus.
 #include <cmath>
 
 #include "engine/elementwise.h"
 #include "engine/error.h"
 #include "engine/ops.h"
 #include "engine/parallel.h"
+#include "engine/smooth_rectifiers.h"
 
 namespace gradlens {
 
@@ -20,8 +21,7 @@ namespace {
 Var rectifier(Var x, float hi, const NodeInfo& info) {
   GL_CHECK(x.valid(), "node '", info.name, "' (", info.op, "): invalid input");
   Tape& tape = *x.tape;
-  if (hi == kNoUpperBound && tape.relu_softplus_beta() > 0.f)
-    return softplus(x, tape.relu_softplus_beta(), info);
+  if (hi == kNoUpperBound && smooth_rectifier_beta() > 0.f) return softplus(x, smooth_rectifier_beta(), info);
   const Tensor& vx = x.value();
   Tensor y = tape.alloc(vx.shape());
   const float* px = vx.data();

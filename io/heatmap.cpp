@@ -75,6 +75,7 @@ const EnumName<Sign> kSigns[] = {{"absolute", Sign::absolute}, {"positive", Sign
 
 Colormap parse_colormap(const std::string& name) { return enum_value(kColormaps, name, "colormap"); }
 const char* colormap_name(Colormap c) { return enum_name(kColormaps, c); }
+std::string colormap_names() { return enum_choices(kColormaps, "|", "|"); }
 
 std::array<float, 3> colormap_rgb(Colormap c, float t) {
   t = std::isnan(t) ? 0.f : std::clamp(t, 0.f, 1.f);
@@ -98,6 +99,7 @@ ChannelReduction parse_channel_reduction(const std::string& name) {
   return enum_value(kChannelReductions, name, "channel reduction");
 }
 const char* channel_reduction_name(ChannelReduction r) { return enum_name(kChannelReductions, r); }
+std::string channel_reduction_names() { return enum_choices(kChannelReductions, "|", "|"); }
 
 Tensor reduce_channels(const Tensor& chw, ChannelReduction r) {
   GL_CHECK(chw.rank() == 3, "channel reduction expects [C, H, W], got ", chw.shape().str());
@@ -118,6 +120,7 @@ Tensor reduce_channels(const Tensor& chw, ChannelReduction r) {
 
 Sign parse_sign(const std::string& name) { return enum_value(kSigns, name, "sign"); }
 const char* sign_name(Sign s) { return enum_name(kSigns, s); }
+std::string sign_names() { return enum_choices(kSigns, "|", "|"); }
 
 float percentile(const Tensor& values, double q) {
   GL_CHECK(values.numel() > 0, "percentile of an empty map");

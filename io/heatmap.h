@@ -27,17 +27,20 @@ namespace gradlens {
 enum class Colormap { jet, viridis, inferno, gray, bwr };
 Colormap parse_colormap(const std::string& name);
 const char* colormap_name(Colormap c);
+std::string colormap_names();  // "jet|viridis|..." (help text)
 std::array<float, 3> colormap_rgb(Colormap c, float t);  // t clamped to [0, 1]
 
 enum class ChannelReduction { max_abs, sum_abs, sum };
 ChannelReduction parse_channel_reduction(const std::string& name);  // "max-abs", "sum-abs", "sum"
 const char* channel_reduction_name(ChannelReduction r);
+std::string channel_reduction_names();
 // [C, H, W] → [H, W].
 Tensor reduce_channels(const Tensor& chw, ChannelReduction r);
 
 enum class Sign { absolute, positive, negative, all };
 Sign parse_sign(const std::string& name);  // "absolute", "positive", "negative", "all"
 const char* sign_name(Sign s);
+std::string sign_names();
 
 // q-th percentile (0..100) with numpy's default linear interpolation.
 float percentile(const Tensor& values, double q);

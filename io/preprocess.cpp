@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "engine/enum_table.h"
 #include "engine/error.h"
 #include "engine/resample.h"
 #include "io/image.h"
@@ -52,27 +53,38 @@ std::string Preprocessing::describe() const {
   return s;
 }
 
+namespace {
+enum class Preset { none, imagenet, fashion_mnist };
+const EnumName<Preset> kPresets[] = {
+    {"none", Preset::none}, {"imagenet", Preset::imagenet}, {"fashion-mnist", Preset::fashion_mnist}};
+}  // namespace
+
+std::string preset_names() { return enum_choices(kPresets, "|", "|"); }
+
 Preprocessing preset_preprocessing(const std::string& name, int64_t channels, int64_t height, int64_t width) {
+  const Preset preset = enum_value(kPresets, name, "preset");
   Preprocessing p;
   p.preset = name;
   p.channels = channels == 1 || channels == 3 ? channels : 0;
-  if (name == "none") {
-    if (height > 0 && width > 0) {
-      p.height = height;
-      p.width = width;
-    }
-  } else if (name == "imagenet") {
-    p.shorter_side = 256;
-    p.crop_height = p.crop_width = 224;
-    p.mean = {0.485f, 0.456f, 0.406f};
-    p.std = {0.229f, 0.224f, 0.225f};
-  } else if (name == "fashion-mnist") {
-    p.height = p.width = 28;
-    p.channels = 1;
-    p.mean = {0.2860f};
-    p.std = {0.3530f};
-  } else {
-    fail("unknown preset '", name, "' (expected none, imagenet or fashion-mnist)");
+  switch (preset) {
+    case Preset::none:
+      if (height > 0 && width > 0) {
+        p.height = height;
+        p.width = width;
+      }
+      break;
+    case Preset::imagenet:
+      p.shorter_side = 256;
+      p.crop_height = p.crop_width = 224;
+      p.mean = {0.485f, 0.456f, 0.406f};
+      p.std = {0.229f, 0.224f, 0.225f};
+      break;
+    case Preset::fashion_mnist:
+      p.height = p.width = 28;
+      p.channels = 1;
+      p.mean = {0.2860f};
+      p.std = {0.3530f};
+      break;
   }
   return p;
 }

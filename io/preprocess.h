@@ -34,6 +34,7 @@ struct Preprocessing {
 
 // A preset for a model whose input is [N, channels, height, width] (-1 = not declared).
 Preprocessing preset_preprocessing(const std::string& name, int64_t channels, int64_t height, int64_t width);
+std::string preset_names();  // "none|imagenet|fashion-mnist"
 
 struct PreparedImage {
   Tensor input;    // [channels, H, W]: what the model gets

@@ -1,6 +1,7 @@
 // Runs the gradlens CLI binary (GRADLENS_CLI, set by CMake) with stdout and stderr captured in a
 // scratch directory, for the command-line tests.
 #pragma once
+#include <doctest/doctest.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -21,8 +22,15 @@ inline const char* const kCli = "";
 
 inline bool cli_built() { return *kCli && std::filesystem::is_regular_file(kCli); }
 
+// For a test that needs the binary: says why it is skipped when it is not built.
+inline bool have_cli() {
+  if (cli_built()) return true;
+  MESSAGE("SKIPPED: the gradlens CLI binary is not built (GRADLENS_CLI='" << kCli << "')");
+  return false;
+}
+
 struct CliRun {
-  int exit_code = -1;
+  int exit_code = -1;  // the exit status; 128 + N when killed by signal N
   std::string out, err;
 };
 
@@ -31,21 +39,28 @@ inline std::string slurp(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// `gradlens args...` with stdout and stderr captured in scratch files.
+inline std::string shell_quoted(const std::string& a) {
+  std::string q = "'";
+  for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// The shell command line `gradlens args...`, every word quoted.
+inline std::string cli_command(const std::vector<std::string>& args) {
+  std::string cmd = shell_quoted(kCli);
+  for (const std::string& a : args) cmd += " " + shell_quoted(a);
+  return cmd;
+}
+
+// `gradlens args...` with stdout and stderr captured in scratch / stdout.txt and stderr.txt.
 inline CliRun run_cli(const ScratchDir& scratch, const std::vector<std::string>& args) {
-  auto quote = [](const std::string& a) {
-    std::string q = "'";
-    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-  };
-  std::string cmd = quote(kCli);
-  for (const std::string& a : args) cmd += " " + quote(a);
-  cmd += " >" + quote(scratch / "out.txt") + " 2>" + quote(scratch / "err.txt") + " </dev/null";
+  const std::string cmd = cli_command(args) + " >" + shell_quoted(scratch / "stdout.txt") + " 2>" +
+                          shell_quoted(scratch / "stderr.txt") + " </dev/null";
   const int status = std::system(cmd.c_str());
   CliRun r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(scratch / "out.txt");
-  r.err = slurp(scratch / "err.txt");
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  r.out = slurp(scratch / "stdout.txt");
+  r.err = slurp(scratch / "stderr.txt");
   return r;
 }
 

@@ -19,6 +19,7 @@
 #include "io/onnx.h"
 #include "layers/layer.h"
 #include "layers/model.h"
+#include "cli_runner.h"
 #include "onnx_builder.h"
 #include "scratch_dir.h"
 #include "support.h"
@@ -29,49 +30,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-#ifdef GRADLENS_CLI
-const char* const kCli = GRADLENS_CLI;
-#else
-const char* const kCli = "";
-#endif
-
-bool have_cli() {
-  if (*kCli && fs::is_regular_file(kCli)) return true;
-  MESSAGE("SKIPPED: the gradlens CLI binary is not built (GRADLENS_CLI='" << kCli << "')");
-  return false;
-}
-
 const fs::path kFixtures = fs::path(GRADLENS_TEST_DATA) / "fixtures";
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-std::string quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-struct Run {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-// Runs `gradlens args...` with stdout and stderr captured in files of `scratch`.
-Run run_cli(const ScratchDir& scratch, const std::vector<std::string>& args) {
-  std::string cmd = quoted(kCli);
-  for (const std::string& a : args) cmd += " " + quoted(a);
-  const std::string out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  cmd += " >" + quoted(out) + " 2>" + quoted(err) + " </dev/null";
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-  r.out = read_text(out);
-  r.err = read_text(err);
-  return r;
-}
+using Run = CliRun;
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
@@ -119,7 +80,7 @@ TEST_CASE("gradlens run: corrupt, foreign and missing model files exit 2 with on
   if (!have_cli()) return;
   ScratchDir scratch;
   const std::string input = (kFixtures / "small_cnn" / "input.npy").string();
-  const std::string model_bytes = read_text(kFixtures / "small_cnn" / "model.onnx");
+  const std::string model_bytes = slurp(kFixtures / "small_cnn" / "model.onnx");
   REQUIRE(model_bytes.size() > 1000);
 
   // Truncated at offsets in the header, in the graph's nodes, inside the weights, near the end.

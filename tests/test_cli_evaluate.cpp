@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "attribution/metrics/metric.h"
+#include "cli_runner.h"
 #include "io/image.h"
 #include "io/npy.h"
 #include "scratch_dir.h"
@@ -23,40 +24,13 @@ using namespace gradlens::test;
 namespace fs = std::filesystem;
 
 namespace {
-#ifdef GRADLENS_CLI
-const char* const kCli = GRADLENS_CLI;
-#else
-const char* const kCli = "";
-#endif
-
-bool have_cli() {
-  if (*kCli && fs::is_regular_file(kCli)) return true;
-  MESSAGE("SKIPPED: the gradlens CLI binary is not built");
-  return false;
-}
-
 const fs::path kSmall = fs::path(GRADLENS_TEST_DATA) / "fixtures" / "small_cnn";
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using Run = CliRun;
 
-struct Run {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-Run evaluate(const ScratchDir& scratch, const std::vector<std::string>& args) {
-  std::string cmd = std::string("'") + kCli + "' evaluate";
-  for (const std::string& a : args) cmd += " '" + a + "'";
-  cmd += " >'" + (scratch / "stdout.txt") + "' 2>'" + (scratch / "stderr.txt") + "' </dev/null";
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_text(scratch / "stdout.txt");
-  r.err = read_text(scratch / "stderr.txt");
-  return r;
+Run evaluate(const ScratchDir& scratch, std::vector<std::string> args) {
+  args.insert(args.begin(), "evaluate");
+  return run_cli(scratch, args);
 }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
@@ -108,7 +82,7 @@ TEST_CASE("evaluate --attributions: the files score as the library scores them")
   in.attribution = a;
   in.targets = {0, 0};
   in.masks = read_npy(s / "masks.npy");
-  const std::string csv = read_text(s.path() / "out" / "per_example.csv");
+  const std::string csv = slurp(s.path() / "out" / "per_example.csv");
   for (const char* name : {"energy-pointing-game", "sparseness"}) {
     const MetricResult want = metric(name).evaluate(in);
     for (int n = 0; n < 2; ++n) {
@@ -175,8 +149,8 @@ TEST_CASE("evaluate --shard K/N merged with --merge equals one run") {
   REQUIRE(evaluate(s, with({"--shard", "1/2", "--out", s / "b"})).exit_code == 0);
   REQUIRE(evaluate(s, {"--merge", s / "b", s / "a", "--out", s / "merged"}).exit_code == 0);
   for (const char* file : {"results.json", "summary.csv", "per_example.csv"})
-    CHECK(read_text(s.path() / "one" / file) == read_text(s.path() / "merged" / file));
-  CHECK(read_text(s.path() / "a" / "summary.csv") != read_text(s.path() / "one" / "summary.csv"));
+    CHECK(slurp(s.path() / "one" / file) == slurp(s.path() / "merged" / file));
+  CHECK(slurp(s.path() / "a" / "summary.csv") != slurp(s.path() / "one" / "summary.csv"));
 }
 
 TEST_CASE("evaluate: bad input is one line naming the file, flag or metric; nothing written") {

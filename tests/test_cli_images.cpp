@@ -11,6 +11,7 @@
 #include <iterator>
 #include <regex>
 
+#include "cli_runner.h"
 #include "io/image.h"
 #include "io/npy.h"
 #include "scratch_dir.h"
@@ -20,15 +21,11 @@
 
 using namespace gradlens;
 using gradlens::test::ScratchDir;
+using gradlens::test::slurp;
 namespace fs = std::filesystem;
 
 namespace {
 std::string model_path() { return std::string(GRADLENS_TEST_DATA) + "/fixtures/gap_cnn/model.onnx"; }
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // Runs a shell command; returns its exit code.
 int run(const std::string& command) {

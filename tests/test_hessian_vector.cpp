@@ -12,6 +12,7 @@
 #include "engine/error.h"
 #include "engine/hessian.h"
 #include "engine/ops.h"
+#include "engine/smooth_rectifiers.h"
 #include "graph_builder.h"
 #include "layers/model.h"
 #include "support.h"
@@ -483,13 +484,22 @@ TEST_CASE("hessian_vector: errors and the relu-as-softplus switch") {
                        doctest::Contains("op Einsum (node 'einsum_1') has no second-derivative rule"), Error);
   CHECK_THROWS_AS(HessianVector(tape, y, x, Tensor(Shape{2, 5})), Error);
 
-  // relu records softplus(x; β) while the switch is on, and relu again after it is reset.
+  // relu records softplus(x; β) inside a SmoothRectifiers scope (nested scopes restore the outer
+  // β), and relu again after it ends.
   Tape t2;
   const Tensor v(Shape{4}, {-1.f, 0.f, 0.3f, 2.f});
-  t2.set_relu_softplus_beta(4.f);
-  Var a = relu(t2.input(v));
-  t2.set_relu_softplus_beta(0.f);
-  Var r = relu(t2.input(v));
+  Var a, r;
+  {
+    const SmoothRectifiers smooth(4.f);
+    {
+      const SmoothRectifiers off(0.f);
+      CHECK(smooth_rectifier_beta() == 0.f);
+    }
+    CHECK(smooth_rectifier_beta() == 4.f);
+    a = relu(t2.input(v));
+  }
+  CHECK(smooth_rectifier_beta() == 0.f);
+  r = relu(t2.input(v));
   for (int64_t i = 0; i < 4; ++i) {
     CHECK(a.value()[i] == doctest::Approx(std::log1p(std::exp(4.0 * v[i])) / 4.0).epsilon(1e-6));
     CHECK(r.value()[i] == std::max(v[i], 0.f));
@@ -508,5 +518,6 @@ TEST_CASE("hessian_vector: errors and the relu-as-softplus switch") {
   const Tensor direction(Shape{1, 3}, {1.f, -2.f, 0.5f});
   const HessianVector hv(t3, cy, cx, direction);
   CHECK(bitwise_equal(hv.tangent(cy), direction));
-  CHECK_THROWS_AS(t2.set_relu_softplus_beta(-1.f), Error);
+  CHECK_THROWS_AS(SmoothRectifiers(-1.f), Error);
+  CHECK(smooth_rectifier_beta() == 0.f);
 }

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <string>
 
+#include "cli_runner.h"
 #include "engine/error.h"
 #include "engine/memory.h"
 #include "engine/tape.h"
@@ -31,23 +32,6 @@ using namespace gradlens::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-#ifdef GRADLENS_CLI
-const char* const kCli = GRADLENS_CLI;
-#else
-const char* const kCli = "";
-#endif
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-std::string quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
 
 template <class F>
 std::string error_of(F&& f) {
@@ -83,7 +67,7 @@ struct LimitGuard {
 }  // namespace
 
 TEST_CASE("hostile files: every one exits 2 with one line (the valid large graphs exit 0)") {
-  if (!(*kCli && fs::is_regular_file(kCli))) {
+  if (!cli_built()) {
     MESSAGE("SKIPPED: the gradlens CLI binary is not built");
     return;
   }
@@ -94,19 +78,16 @@ TEST_CASE("hostile files: every one exits 2 with one line (the valid large graph
     const fs::path dir = keep ? fs::path(keep) / c.name : scratch.path() / c.name;
     fs::remove_all(dir);
     materialise(c, dir);
-    std::string cmd = quoted(kCli);
-    for (const std::string& a : c.command)
-      cmd += " " + quoted(a[0] == '@' ? (dir / a.substr(1)).string() : a);
+    std::vector<std::string> args;
+    for (const std::string& a : c.command) args.push_back(a[0] == '@' ? (dir / a.substr(1)).string() : a);
     if (keep) {
-      write_file(dir / "command.sh", cmd + "\n");
+      write_file(dir / "command.sh", cli_command(args) + "\n");
       continue;
     }
-    const std::string out = scratch / "out.txt", err = scratch / "err.txt";
-    const int status = std::system((cmd + " >" + quoted(out) + " 2>" + quoted(err) + " </dev/null").c_str());
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    const std::string message = read_text(err);
+    const CliRun run = run_cli(scratch, args);
+    const std::string& message = run.err;
     CAPTURE(message);
-    CHECK(code == c.exit_code);
+    CHECK(run.exit_code == c.exit_code);
     if (c.exit_code == 2) {
       CHECK(std::count(message.begin(), message.end(), '\n') == c.lines);
       CHECK(contains(message, c.expect));
@@ -234,7 +215,7 @@ TEST_CASE("hostile: regression inputs give an Error, never a crash") {
     if (!e.is_regular_file()) continue;
     const std::string path = e.path().string(), kind = e.path().parent_path().filename().string();
     CAPTURE(path);
-    const std::string bytes = read_text(e.path());
+    const std::string bytes = slurp(e.path());
     bool answered = false;  // by an Error; image-slow/ files may also answer with a result
     try {
       if (kind == "onnx") {
@@ -303,14 +284,14 @@ TEST_CASE("hostile: output sets appear whole or not at all (AtomicFileSet, Atomi
     write_file_atomically(staged.path("two.txt"), "2");
     staged.commit();
   }
-  CHECK(read_text(dir / "two.txt") == "2");
+  CHECK(slurp(dir / "two.txt") == "2");
   {  // into an existing folder: its other files stay, ours are replaced
     write_file(dir / "mine.txt", "m");
     AtomicDirectory staged(dir.string());
     write_file_atomically(staged.path("one.txt"), "new");
     staged.commit();
   }
-  CHECK(read_text(dir / "one.txt") == "new");
-  CHECK(read_text(dir / "mine.txt") == "m");
+  CHECK(slurp(dir / "one.txt") == "new");
+  CHECK(slurp(dir / "mine.txt") == "m");
   CHECK(std::distance(fs::directory_iterator(scratch.path()), fs::directory_iterator()) == 2);  // no staging left
 }

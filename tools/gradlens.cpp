@@ -1,6 +1,5 @@
 // gradlens command line: dispatches to the commands in tools/cli/. Errors print one line on
 // stderr and exit with code 2.
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +8,7 @@
 
 #include "engine/error.h"
 #include "engine/memory.h"
+#include "engine/number_text.h"
 #include "tools/cli/commands.h"
 
 namespace {
@@ -27,10 +27,8 @@ void apply_memory_limit(const std::string& command, std::vector<std::string>& ar
     if (args[i] != "--max-memory") continue;
     GL_CHECK(i + 1 < args.size(), "flag '--max-memory' needs a value (bytes)");
     const std::string& v = args[i + 1];
-    char* end = nullptr;
-    errno = 0;
-    const long long bytes = std::strtoll(v.c_str(), &end, 10);
-    GL_CHECK(!v.empty() && *end == 0 && errno == 0 && bytes >= 0,
+    int64_t bytes = 0;
+    GL_CHECK(gradlens::parse_integer(v, bytes) && bytes >= 0,
              "flag '--max-memory': expected a non-negative number of bytes, got '", v, "'");
     if (bytes > 0) gradlens::set_memory_limit(bytes);
     if (command != "explain" && command != "compare")

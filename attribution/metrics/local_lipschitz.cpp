@@ -9,25 +9,21 @@
 namespace gradlens {
 namespace {
 
-class LocalLipschitz : public Metric {
+class LocalLipschitz : public MapChangeMetric {
  public:
   const MetricInfo& info() const override {
     static const MetricInfo i = {
         "local-lipschitz", "robustness", "Alvarez-Melis & Jaakkola 2018",
         "max_s ‖Φ(x + δ_s) − Φ(x)‖₂ / ‖δ_s‖₂, δ_s ~ U(−r, r)", "(S+1) × method", false, false, true,
-        {{"radius", "0.02", "r: each value perturbed by U(−r, r)"},
-         {"samples", "10", "S: perturbed copies per example"}},
+        map_change_parameters(false),
         {}};
     return i;
   }
-  MetricResult evaluate(const MetricInput& in) const override {
-    check_metric_input(info(), in);
-    MetricResult out;
-    for (int64_t n = 0; n < in.input.dim(0); ++n) {
-      const std::vector<double> c = map_changes(in, info(), n, true, out.forward_passes);
-      out.values.push_back(c.empty() ? 0.0 : *std::max_element(c.begin(), c.end()));
-    }
-    return out;
+
+ protected:
+  bool per_input_distance() const override { return true; }
+  double reduce(const std::vector<double>& c) const override {
+    return c.empty() ? 0.0 : *std::max_element(c.begin(), c.end());
   }
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "engine/enum_table.h"
 #include "engine/error.h"
 #include "engine/resample.h"
 
@@ -61,14 +62,36 @@ Box region_box(const MetricInput& in, int64_t n) {
 }  // namespace gradlens
 
 namespace gradlens {
-std::vector<double> pooled_map(const MetricInput& in, int64_t n, const std::string& pooling,
+namespace {
+enum class Pooling { sum_pos, sum_abs, max_norm };
+const EnumName<Pooling> kPoolings[] = {
+    {"sum-pos", Pooling::sum_pos}, {"sum-abs", Pooling::sum_abs}, {"max-norm", Pooling::max_norm}};
+}  // namespace
+
+Parameter pooling_parameter() {
+  return {"pooling", "sum-pos", "channel pooling: " + enum_choices(kPoolings) + " (Arras et al.)"};
+}
+
+MetricResult PooledRegionMetric::evaluate(const MetricInput& in) const {
+  check_metric_input(info(), in);
+  const std::string pooling = in.options.text(parameter_owner(info()), "pooling");
+  MetricResult out;
+  for (int64_t n = 0; n < in.input.dim(0); ++n) {
+    const std::vector<double> R = pooled_map(in, n, pooling, info().name);
+    out.values.push_back(score(R, region(in, n)));
+  }
+  return out;
+}
+
+std::vector<double> pooled_map(const MetricInput& in, int64_t n, const std::string& pooling_name,
                                const std::string& metric) {
-  if (pooling == "sum-pos" || pooling == "sum-abs") {
+  const Pooling* pooling = enum_find(kPoolings, pooling_name);
+  GL_CHECK(pooling, metric, ": --pooling must be ", enum_choices(kPoolings), ", got '", pooling_name, "'");
+  if (*pooling != Pooling::max_norm) {
     std::vector<double> m = pixel_map(in, n);
-    for (double& v : m) v = pooling == "sum-pos" ? std::max(v, 0.0) : std::fabs(v);
+    for (double& v : m) v = *pooling == Pooling::sum_pos ? std::max(v, 0.0) : std::fabs(v);
     return m;
   }
-  GL_CHECK(pooling == "max-norm", metric, ": --pooling must be sum-pos, sum-abs or max-norm, got '", pooling, "'");
   const Grid g = image_grid(in);
   const int64_t per = in.attribution.numel() / in.attribution.dim(0);
   const float* a = in.attribution.data() + n * per;

@@ -31,6 +31,17 @@ namespace gradlens {
 // max(Σ_c a, 0), "sum-abs" |Σ_c a|, "max-norm" max_c |a_c|. An Error names `metric` otherwise.
 std::vector<double> pooled_map(const MetricInput& in, int64_t n, const std::string& pooling,
                                const std::string& metric);
+Parameter pooling_parameter();  // --pooling, default sum-pos
+
+// A localisation metric of the pooled relevance R (--pooling) against the ground-truth region,
+// one score per example.
+class PooledRegionMetric : public Metric {
+ public:
+  MetricResult evaluate(const MetricInput& in) const override;
+
+ protected:
+  virtual double score(const std::vector<double>& R, const std::vector<uint8_t>& region) const = 0;
+};
 }  // namespace gradlens
 
 namespace gradlens {

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "attribution/gradients.h"
+#include "engine/enum_table.h"
 #include "engine/error.h"
 #include "engine/random.h"
 #include "io/npy.h"
@@ -50,38 +51,48 @@ Tensor gaussian_blur(const Tensor& image, int64_t size, double sigma) {
   return out;
 }
 
+namespace {
+enum class Removal { zero, mean, blur, uniform };
+const EnumName<Removal> kRemovals[] = {
+    {"zero", Removal::zero}, {"mean", Removal::mean}, {"blur", Removal::blur}, {"uniform", Removal::uniform}};
+}  // namespace
+
 Tensor removal_image(const MetricInput& in, int64_t n, const std::string& removal, const std::string& metric) {
   const Tensor x = example(in.input, n);
   const Grid g = image_grid(in);
   const int64_t channels = x.numel() / g.size();
-  if (removal == "zero") return Tensor(x.shape());
-  if (removal == "mean") {
-    Tensor out(x.shape());
-    for (int64_t c = 0; c < channels; ++c) {
-      double s = 0;
-      for (int64_t i = 0; i < g.size(); ++i) s += x[c * g.size() + i];
-      for (int64_t i = 0; i < g.size(); ++i) out[c * g.size() + i] = float(s / double(g.size()));
+  const Removal* named = enum_find(kRemovals, removal);
+  if (!named) {
+    GL_CHECK(removal.size() > 4 && removal.substr(removal.size() - 4) == ".npy", metric, ": --removal must be ",
+             enum_choices(kRemovals, ", ", ", "), " or a .npy file, got '", removal, "'");
+    const Tensor file = read_npy(removal);
+    if (file.numel() == x.numel()) return file.reshaped(x.shape()).clone();
+    GL_CHECK(file.numel() == in.input.numel(), metric, ": --removal ", removal, ": shape ", file.shape().str(),
+             " fits neither one example ", x.shape().str(), " nor the inputs ", in.input.shape().str());
+    return example(file.reshaped(in.input.shape()), n);
+  }
+  Tensor out(x.shape());
+  switch (*named) {
+    case Removal::zero:
+      break;
+    case Removal::mean:
+      for (int64_t c = 0; c < channels; ++c) {
+        double s = 0;
+        for (int64_t i = 0; i < g.size(); ++i) s += x[c * g.size() + i];
+        for (int64_t i = 0; i < g.size(); ++i) out[c * g.size() + i] = float(s / double(g.size()));
+      }
+      break;
+    case Removal::blur:
+      GL_CHECK(x.rank() == 4, metric, ": --removal blur needs image inputs [N, C, H, W]");
+      return gaussian_blur(x);
+    case Removal::uniform: {
+      const auto [lo, hi] = std::minmax_element(x.data(), x.data() + x.numel());
+      Rng rng(example_seed(in, n));
+      rng.fill_uniform(out, *lo, *hi);
+      break;
     }
-    return out;
   }
-  if (removal == "blur") {
-    GL_CHECK(x.rank() == 4, metric, ": --removal blur needs image inputs [N, C, H, W]");
-    return gaussian_blur(x);
-  }
-  if (removal == "uniform") {
-    const auto [lo, hi] = std::minmax_element(x.data(), x.data() + x.numel());
-    Tensor out(x.shape());
-    Rng rng(example_seed(in, n));
-    rng.fill_uniform(out, *lo, *hi);
-    return out;
-  }
-  GL_CHECK(removal.size() > 4 && removal.substr(removal.size() - 4) == ".npy", metric,
-           ": --removal must be zero, mean, blur, uniform or a .npy file, got '", removal, "'");
-  const Tensor file = read_npy(removal);
-  if (file.numel() == x.numel()) return file.reshaped(x.shape()).clone();
-  GL_CHECK(file.numel() == in.input.numel(), metric, ": --removal ", removal, ": shape ", file.shape().str(),
-           " fits neither one example ", x.shape().str(), " nor the inputs ", in.input.shape().str());
-  return example(file.reshaped(in.input.shape()), n);
+  return out;
 }
 
 std::vector<int64_t> pixel_order(const std::vector<double>& m, bool lerf) {

@@ -6,29 +6,23 @@
 namespace gradlens {
 namespace {
 
-class RelevanceMassAccuracy : public Metric {
+class RelevanceMassAccuracy : public PooledRegionMetric {
  public:
   const MetricInfo& info() const override {
     static const MetricInfo i = {
         "relevance-mass-accuracy", "localisation", "Arras et al. 2022", "Σ_{p ∈ GT} R(p) / Σ_p R(p)", "0", true,
-        true, false, {{"pooling", "sum-pos", "channel pooling: sum-pos, sum-abs or max-norm (Arras et al.)"}}, {}};
+        true, false, {pooling_parameter()}, {}};
     return i;
   }
-  MetricResult evaluate(const MetricInput& in) const override {
-    check_metric_input(info(), in);
-    const std::string pooling = in.options.text(parameter_owner(info()), "pooling");
-    MetricResult out;
-    for (int64_t n = 0; n < in.input.dim(0); ++n) {
-      const std::vector<double> R = pooled_map(in, n, pooling, info().name);
-      const std::vector<uint8_t> gt = region(in, n);
-      double within = 0, total = 0;
-      for (size_t i = 0; i < R.size(); ++i) {
-        total += R[i];
-        if (gt[i]) within += R[i];
-      }
-      out.values.push_back(total > 0 ? within / total : 0.0);
+
+ protected:
+  double score(const std::vector<double>& R, const std::vector<uint8_t>& gt) const override {
+    double within = 0, total = 0;
+    for (size_t i = 0; i < R.size(); ++i) {
+      total += R[i];
+      if (gt[i]) within += R[i];
     }
-    return out;
+    return total > 0 ? within / total : 0.0;
   }
 };
 

@@ -9,30 +9,24 @@
 namespace gradlens {
 namespace {
 
-class RelevanceRankAccuracy : public Metric {
+class RelevanceRankAccuracy : public PooledRegionMetric {
  public:
   const MetricInfo& info() const override {
     static const MetricInfo i = {
         "relevance-rank-accuracy", "localisation", "Arras et al. 2022", "|top_K(R) ∩ GT| / K, K = |GT|", "0",
-        true, true, false, {{"pooling", "sum-pos", "channel pooling: sum-pos, sum-abs or max-norm (Arras et al.)"}}, {}};
+        true, true, false, {pooling_parameter()}, {}};
     return i;
   }
-  MetricResult evaluate(const MetricInput& in) const override {
-    check_metric_input(info(), in);
-    const std::string pooling = in.options.text(parameter_owner(info()), "pooling");
-    MetricResult out;
-    for (int64_t n = 0; n < in.input.dim(0); ++n) {
-      const std::vector<double> R = pooled_map(in, n, pooling, info().name);
-      const std::vector<uint8_t> gt = region(in, n);
-      const size_t K = size_t(std::count(gt.begin(), gt.end(), uint8_t(1)));
-      std::vector<size_t> order(R.size());
-      std::iota(order.begin(), order.end(), size_t(0));
-      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return R[a] > R[b]; });
-      size_t hits = 0;
-      for (size_t k = 0; k < K; ++k) hits += gt[order[k]];
-      out.values.push_back(double(hits) / double(K));
-    }
-    return out;
+
+ protected:
+  double score(const std::vector<double>& R, const std::vector<uint8_t>& gt) const override {
+    const size_t K = size_t(std::count(gt.begin(), gt.end(), uint8_t(1)));
+    std::vector<size_t> order(R.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return R[a] > R[b]; });
+    size_t hits = 0;
+    for (size_t k = 0; k < K; ++k) hits += gt[order[k]];
+    return double(hits) / double(K);
   }
 };
 

@@ -64,4 +64,19 @@ std::vector<double> map_changes(const MetricInput& in, const MetricInfo& info, i
   }
   return out;
 }
+
+std::vector<Parameter> map_change_parameters(bool captum_note) {
+  return {{"radius", "0.02", std::string("r: each value perturbed by U(−r, r)") + (captum_note ? " (Captum: 0.02)" : "")},
+          {"samples", "10", std::string("S: perturbed copies per example") + (captum_note ? " (Captum: 10)" : "")}};
+}
+
+MetricResult MapChangeMetric::evaluate(const MetricInput& in) const {
+  check_metric_input(info(), in);
+  MetricResult out;
+  for (int64_t n = 0; n < in.input.dim(0); ++n) {
+    const std::vector<double> changes = map_changes(in, info(), n, per_input_distance(), out.forward_passes);
+    out.values.push_back(reduce(changes));
+  }
+  return out;
+}
 }  // namespace gradlens

@@ -29,4 +29,17 @@ namespace gradlens {
 // ‖Φ(x)‖₂ (by 1 when that is 0), or by ‖δ_s‖₂ when `per_input_distance` (draws with δ = 0 skipped).
 std::vector<double> map_changes(const MetricInput& in, const MetricInfo& info, int64_t n, bool per_input_distance,
                                 int64_t& forward_passes);
+
+// --radius r and --samples S of the map_changes metrics (defaults Captum's sensitivity_max's).
+std::vector<Parameter> map_change_parameters(bool captum_note);
+
+// A robustness metric: per example, its map_changes reduced to one value.
+class MapChangeMetric : public Metric {
+ public:
+  MetricResult evaluate(const MetricInput& in) const override;
+
+ protected:
+  virtual bool per_input_distance() const { return false; }
+  virtual double reduce(const std::vector<double>& changes) const = 0;
+};
 }  // namespace gradlens

@@ -9,25 +9,20 @@
 namespace gradlens {
 namespace {
 
-class SensitivityMax : public Metric {
+class SensitivityMax : public MapChangeMetric {
  public:
   const MetricInfo& info() const override {
     static const MetricInfo i = {
         "sensitivity-max", "robustness", "Yeh et al. 2019", "max_s ‖Φ(x + δ_s) − Φ(x)‖₂ / ‖Φ(x)‖₂, δ_s ~ U(−r, r)",
         "(S+1) × method", false, false, true,
-        {{"radius", "0.02", "r: each value perturbed by U(−r, r) (Captum: 0.02)"},
-         {"samples", "10", "S: perturbed copies per example (Captum: 10)"}},
+        map_change_parameters(true),
         {}};
     return i;
   }
-  MetricResult evaluate(const MetricInput& in) const override {
-    check_metric_input(info(), in);
-    MetricResult out;
-    for (int64_t n = 0; n < in.input.dim(0); ++n) {
-      const std::vector<double> c = map_changes(in, info(), n, false, out.forward_passes);
-      out.values.push_back(c.empty() ? 0.0 : *std::max_element(c.begin(), c.end()));
-    }
-    return out;
+
+ protected:
+  double reduce(const std::vector<double>& c) const override {
+    return c.empty() ? 0.0 : *std::max_element(c.begin(), c.end());
   }
 };
 

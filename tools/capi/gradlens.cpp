@@ -3,7 +3,6 @@
 // attribution/method) and turns any exception into a status plus a thread-local message.
 #include "gradlens/gradlens.h"
 
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -14,6 +13,7 @@
 #include "attribution/gradients.h"
 #include "attribution/method.h"
 #include "engine/error.h"
+#include "engine/number_text.h"
 #include "io/onnx.h"
 
 #ifndef GRADLENS_VERSION
@@ -126,10 +126,8 @@ struct Prepared {
 };
 
 int64_t parse_integer(const char* key, const char* text, int64_t min) {
-  char* end = nullptr;
-  errno = 0;
-  const long long v = std::strtoll(text, &end, 10);
-  GL_CHECK(errno == 0 && end != text && *end == '\0' && v >= min, "option '", key, "': '", text,
+  int64_t v = 0;
+  GL_CHECK(gradlens::parse_integer(text, v) && v >= min, "option '", key, "': '", text,
            "' is not an integer >= ", min);
   return v;
 }

@@ -1,6 +1,7 @@
 #include "tools/cli/args.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cmath>
 #include <cstdlib>
 
@@ -49,6 +50,12 @@ void Args::parse(const std::vector<std::string>& argv) {
     }
     positional_.push_back(a);
   }
+}
+
+bool Args::parse_or_usage(const std::vector<std::string>& argv) {
+  parse(argv);
+  if (help_) std::printf("%s", usage().c_str());
+  return !help_;
 }
 
 bool Args::has(const std::string& name) const {

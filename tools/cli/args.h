@@ -20,6 +20,8 @@ class Args {
   Args(std::string command, std::vector<Flag> flags, std::string positional_help);
   // Parses argv after the command word. Throws Error for unknown flags or missing values.
   void parse(const std::vector<std::string>& argv);
+  // parse(); then with --help prints the usage and returns false: the command returns 0.
+  bool parse_or_usage(const std::vector<std::string>& argv);
 
   bool has(const std::string& name) const;  // given on the command line
   bool flag(const std::string& name) const { return has(name); }  // for switches
@@ -27,7 +29,6 @@ class Args {
   int64_t get_int(const std::string& name, int64_t min, int64_t max) const;
   double get_double(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
-  bool help_requested() const { return help_; }
   std::string usage() const;
 
  private:

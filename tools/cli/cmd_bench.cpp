@@ -42,11 +42,7 @@ int run_bench(const std::vector<std::string>& argv) {
              {"threads", "T", "OpenMP threads (default: all cores)", ""},
              {"json", "", "print JSON", ""}},
             "MODEL.onnx");
-  args.parse(argv);
-  if (args.help_requested()) {
-    std::printf("%s", args.usage().c_str());
-    return 0;
-  }
+  if (!args.parse_or_usage(argv)) return 0;
   GL_CHECK(args.positional().size() == 1, "expected one MODEL.onnx (see gradlens bench --help)");
   if (args.has("threads")) omp_set_num_threads(int(args.get_int("threads", 1, 1024)));
   const int64_t batch = args.get_int("batch", 1, 4096), repeat = args.get_int("repeat", 1, 1000);

@@ -99,11 +99,7 @@ Image8 rgb(const Image8& image) {
 int run_compare(const std::vector<std::string>& argv) {
   const std::vector<Flag> flags = compare_flags();
   Args args("compare", flags, "MODEL.onnx IMAGE...|FOLDER... --methods A,B,.. --out DIR");
-  args.parse(argv);
-  if (args.help_requested()) {
-    std::printf("%s", args.usage().c_str());
-    return 0;
-  }
+  if (!args.parse_or_usage(argv)) return 0;
   const auto& pos = args.positional();
   GL_CHECK(pos.size() >= 2, "expected MODEL.onnx and at least one image (see gradlens compare --help)");
   GL_CHECK(args.has("methods"), "--methods is required (gradlens methods lists them)");

@@ -22,6 +22,7 @@
 #include "attribution/metrics/metric.h"
 #include "attribution/metrics/summary.h"
 #include "engine/error.h"
+#include "engine/number_text.h"
 #include "engine/resample.h"
 #include "io/atomic_file.h"
 #include "io/image.h"
@@ -177,9 +178,8 @@ std::vector<int64_t> load_labels(const std::string& text, int64_t N) {
     for (int64_t i = 0; i < t.numel(); ++i) labels.push_back(int64_t(t[i]));
   } else {
     for (const std::string& s : split(text)) {
-      char* end = nullptr;
-      const long long v = std::strtoll(s.c_str(), &end, 10);
-      GL_CHECK(end && *end == '\0', "--labels: '", s, "' is not a class index");
+      int64_t v = 0;
+      GL_CHECK(parse_integer(s, v), "--labels: '", s, "' is not a class index");
       labels.push_back(v);
     }
   }
@@ -452,13 +452,16 @@ Run merge_runs(const std::vector<std::string>& dirs) {
       std::stringstream ss(line);
       std::string item;
       while (std::getline(ss, item, ',')) f.push_back(item);
-      GL_CHECK(f.size() == 7, "--merge ", dir, "/per_example.csv:", number, ": expected 7 fields");
-      const int64_t example = std::stoll(f[3]);
-      example_info[example] = {std::stoll(f[4]), std::stoll(f[5])};
+      int64_t example = 0, target = 0, classes = 0;
+      double value = 0;
+      GL_CHECK(f.size() == 7 && parse_integer(f[3], example) && parse_integer(f[4], target) &&
+                   parse_integer(f[5], classes) && parse_any_real(f[6], value),
+               "--merge ", dir, "/per_example.csv:", number, ": expected 7 fields (the last four numbers)");
+      example_info[example] = {target, classes};
       if (example < first_example) first_example = example, first_dir = dir;
       auto& column = rows[{f[0], f[1], f[2]}];
       GL_CHECK(!column.count(example), "--merge ", dir, ": example ", example, " evaluated twice");
-      column[example] = std::stod(f[6]);
+      column[example] = value;
     }
   }
   run.methods = split(run.parameters.at("methods"));
@@ -484,9 +487,11 @@ Run merge_runs(const std::vector<std::string>& dirs) {
         }
         if (quantity == "value")
           c.values = v;
-        else if (quantity.rfind("curve@", 0) == 0)
-          curve_points.push_back({std::stod(quantity.substr(6)), v});
-        else
+        else if (quantity.rfind("curve@", 0) == 0) {
+          double at = 0;
+          GL_CHECK(parse_real(quantity.substr(6), at), "--merge: '", quantity, "' is not curve@NUMBER");
+          curve_points.push_back({at, v});
+        } else
           c.per_example[quantity] = v;
       }
       std::sort(curve_points.begin(), curve_points.end(),
@@ -508,11 +513,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
   Args args("evaluate", evaluate_flags(),
             "MODEL.onnx INPUT.npy|IMAGE...|FOLDER... (--methods a,b | --attributions A.npy,..) --metrics m1,m2 | "
             "--merge DIR... | --list");
-  args.parse(argv);
-  if (args.help_requested()) {
-    std::printf("%s", args.usage().c_str());
-    return 0;
-  }
+  if (!args.parse_or_usage(argv)) return 0;
   const auto& pos = args.positional();
   if (args.flag("list")) {
     GL_CHECK(pos.empty(), "--list takes no arguments");

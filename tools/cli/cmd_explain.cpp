@@ -41,7 +41,7 @@ std::vector<Flag> explain_flags() {
       {"batch", "B", "rows (examples × samples) per forward/backward", "32"},
       {"out-npy", "FILE", "raw attribution (.npy, float32); extra outputs go to FILE-stem.NAME.npy", ""},
       {"json", "", "print method, parameters, targets, scores, timings and completeness gaps", ""},
-      {"noise", "none|smoothgrad|smoothgrad-sq|vargrad", "noise wrapper around the method", "none"},
+      {"noise", noise_kind_names(), "noise wrapper around the method", "none"},
       {"noise-file", "F.npy", "exact noise draws [N, S, ...] for the noise wrapper", ""},
       {"no-relu", "", "CAM methods: keep the signed map", ""},
       {"out-png", "FILE", "heatmap PNG; with several images FILE-stem.K.png for image K", ""},
@@ -60,63 +60,54 @@ std::string stem(const std::string& path, const std::string& extension = ".npy")
   return ends_with(path, extension) ? path.substr(0, path.size() - extension.size()) : path;
 }
 
-}  // namespace
 
-int run_explain(const std::vector<std::string>& argv) {
-  Args args("explain", explain_flags(), "MODEL.onnx INPUT.npy|IMAGE...|FOLDER... --method NAME");
-  args.parse(argv);
-  if (args.help_requested()) {
-    std::printf("%s", args.usage().c_str());
-    return 0;
-  }
+// The checks that need no file read: method, outputs and the kind of input (true: one tensor file).
+bool check_explain_arguments(const Args& args) {
   const auto& pos = args.positional();
   GL_CHECK(pos.size() >= 2, "expected MODEL.onnx and an INPUT (see gradlens explain --help)");
   GL_CHECK(args.has("method"), "--method is required (gradlens methods lists them)");
   GL_CHECK(args.has("out-npy") || args.has("out-png") || args.flag("json"),
            "nothing to do: give --out-npy FILE, --out-png FILE and/or --json");
-  const bool tensor_input = is_tensor_input(args, pos);
-  const bool quiet = args.flag("quiet");
-  const Method& m = method(args.get("method"));
-  const MethodInfo& info = m.info();
-  GL_CHECK(info.output.empty() || !args.has("out-png"), "--out-png: method '", info.name, "' produces an ",
-           info.output, ", which is not rendered as a heatmap; write it with --out-npy");
+  return is_tensor_input(args, pos);
+}
 
-  auto model = load_model(pos[0]);
-  GL_CHECK(model->graph().inputs.size() == 1, pos[0], ": explain supports single-input models; this one has ",
-           model->graph().inputs.size());
+// The batch explained: the one tensor file, or the images preprocessed for the model.
+struct ExplainInput {
+  bool tensor_input = false;
   Preprocessing prep;
   ImageBatch images;
   Tensor x;
-  if (tensor_input) {
-    x = with_batch_axis(*model, 0, load_tensor(pos[1]), pos[1]);
-  } else {
-    prep = preprocessing_from_args(args, *model);
-    if (!quiet) std::fprintf(stderr, "gradlens explain: %s\n", prep.describe().c_str());
-    images = load_image_batch(expand_image_paths({pos.begin() + 1, pos.end()}), prep, *model);
-    x = images.input;
-  }
-  const Rendering rendering = rendering_from_args(args, 1);
-  GL_CHECK(!rendering.overlay || !tensor_input, "--overlay needs image inputs (", pos[1], " is a tensor)");
-  const ScoreKind kind = parse_score_kind(args.get("score"));
-  ModelFunction f(*model, kind);
-  const int64_t batch = args.get_int("batch", 1, 1 << 20);
+};
 
-  const auto t0 = std::chrono::steady_clock::now();
-  const Tensor scores = evaluate_scores(f, x, batch);
-  Request r;
-  r.function = &f;
-  r.input = x;
-  r.batch = batch;
-  r.targets = parse_targets(args.get("target"), scores, "target");
-  if (args.has("contrast")) r.contrast = parse_targets(args.get("contrast"), scores, "contrast");
+ExplainInput load_explain_input(const Args& args, const Model& model, bool tensor_input) {
+  const auto& pos = args.positional();
+  ExplainInput in;
+  in.tensor_input = tensor_input;
+  if (tensor_input) {
+    in.x = with_batch_axis(model, 0, load_tensor(pos[1]), pos[1]);
+  } else {
+    in.prep = preprocessing_from_args(args, model);
+    if (!args.flag("quiet")) std::fprintf(stderr, "gradlens explain: %s\n", in.prep.describe().c_str());
+    in.images = load_image_batch(expand_image_paths({pos.begin() + 1, pos.end()}), in.prep, model);
+    in.x = in.images.input;
+  }
+  return in;
+}
+
+// The method's options from the flags; the noise wrapper's own flags (--samples, --noise-level,
+// --seed) may be left over only when --noise is given.
+Options explain_options(const Args& args, const MethodInfo& info) {
   const MethodFlags given = method_options(args, explain_flags(), own_flags(), {&info});
-  for (const std::string& name : given.unused) {  // the noise wrapper's flags are its own
+  for (const std::string& name : given.unused) {
     const bool noise_flag = name == "samples" || name == "noise-level" || name == "seed";
     GL_CHECK(noise_flag && args.get("noise") != "none", "--", name, " does not apply to method '", info.name, "'",
              noise_flag ? " without --noise" : "");
   }
   GL_CHECK(!given.no_relu_unused, "--no-relu applies to CAM methods, not to '", info.name, "'");
-  r.options = given.options[0];
+  return given.options[0];
+}
+
+NoiseOptions noise_from_args(const Args& args) {
   NoiseOptions noise;
   noise.kind = parse_noise_kind(args.get("noise"));
   if (noise.kind != NoiseKind::none) {
@@ -128,11 +119,20 @@ int run_explain(const std::vector<std::string>& argv) {
   } else {
     GL_CHECK(!args.has("noise-file"), "--noise-file needs --noise smoothgrad|smoothgrad-sq|vargrad");
   }
-  const auto t1 = std::chrono::steady_clock::now();
-  Explanation e = explain_with_noise(m, r, noise);
-  const auto t2 = std::chrono::steady_clock::now();
+  return noise;
+}
 
+struct ExplainOutputs {
   std::vector<std::string> written;
+  std::string rendering;  // how the heatmaps were rendered; "" without --out-png
+};
+
+// Writes --out-npy (and the extras beside it) and --out-png (one heatmap per example): every file
+// or none.
+ExplainOutputs write_explain_outputs(const Args& args, const ExplainInput& in, const Rendering& rendering,
+                                     const MethodInfo& info, const Explanation& e) {
+  ExplainOutputs outputs;
+  std::vector<std::string>& written = outputs.written;
   AtomicFileSet files;  // every output file or none (io/atomic_file.h)
   if (args.has("out-npy")) {
     const std::string out = args.get("out-npy");
@@ -143,58 +143,105 @@ int run_explain(const std::vector<std::string>& argv) {
       written.push_back(stem(out) + "." + name + ".npy");
     }
   }
-  std::string rendering_text;
   if (args.has("out-png")) {
+    const Tensor& x = in.x;
     GL_CHECK(x.rank() == 4, "--out-png needs image-shaped inputs [N, C, H, W], got ", x.shape().str());
     const AppliedRendering applied = applied_rendering(rendering, info, e);
-    rendering_text = describe_rendering(applied, rendering);
+    outputs.rendering = describe_rendering(applied, rendering);
     const std::string out = args.get("out-png");
     const int64_t N = x.dim(0);
     for (int64_t n = 0; n < N; ++n) {
-      const Tensor display = tensor_input ? Tensor(Shape{1, x.dim(2), x.dim(3)}) : images.display[size_t(n)];
+      const Tensor display =
+          in.tensor_input ? Tensor(Shape{1, x.dim(2), x.dim(3)}) : in.images.display[size_t(n)];
       const std::string file = N == 1 ? out : stem(out, ".png") + "." + std::to_string(n) + ".png";
       write_png(files.stage(file), render_heatmap(e, n, applied, rendering, display));
       written.push_back(file);
     }
   }
   files.commit();
-  if (args.flag("json")) {
-    const double ms_scores = std::chrono::duration<double, std::milli>(t1 - t0).count();
-    const double ms_method = std::chrono::duration<double, std::milli>(t2 - t1).count();
-    Json j;
-    j.begin_object().key("model").value(pos[0]);
-    if (tensor_input) {
-      j.key("input").value(pos[1]);
-    } else {
-      j.key("images").array(images.files);
-      j.key("failed").array(images.failures);
-      j.key("preprocessing").value(prep.describe());
-    }
-    if (!rendering_text.empty()) j.key("rendering").value(rendering_text);
-    j.key("input_shape").array(x.shape().vec());
-    j.key("method").value(info.name).key("family").value(info.family).key("paper").value(info.paper);
-    j.key("parameters").begin_object();
-    for (const Parameter& p : info.parameters) j.key(p.name).value(r.options.text(info, p.name));
-    j.end_object();
-    j.key("score").value(score_kind_name(kind));
-    if (!e.notes.count("noise")) j.key("noise").value(noise_kind_name(noise.kind));
-    for (const auto& [k, v] : e.notes) j.key(k).value(v);
-    j.key("targets").array(r.targets);
-    if (!r.contrast.empty()) j.key("contrast").array(r.contrast);
-    j.key("scores").array(e.scores);
-    for (const auto& [k, v] : e.per_example) j.key(k).array(v);
-    j.key("attribution_shape").array(e.attribution.shape().vec());
-    j.key("forward_passes").value(e.forward_passes).key("backward_passes").value(e.backward_passes);
-    j.key("time_ms").begin_object().key("targets").value(ms_scores).key("method").value(ms_method).end_object();
-    j.key("written").array(written);
-    ReceiptInputs receipt("explain", argv);
-    receipt.files = images.files, receipt.input = &x, receipt.score = score_kind_name(kind);
-    receipt.explained = {{&info, &r, noise, &e.attribution}};
-    write_receipt(j, receipt);
-    j.end_object();
-    std::printf("%s\n", j.str().c_str());
+  return outputs;
+}
+
+// --json: what ran, on what, with which parameters, what came out and where, and the receipt.
+void print_explain_json(const Args& args, const std::vector<std::string>& argv, const ExplainInput& in,
+                        const MethodInfo& info, const Request& r, const NoiseOptions& noise, const Explanation& e,
+                        const ExplainOutputs& outputs, double ms_scores, double ms_method) {
+  const auto& pos = args.positional();
+  const ScoreKind kind = parse_score_kind(args.get("score"));
+  Json j;
+  j.begin_object().key("model").value(pos[0]);
+  if (in.tensor_input) {
+    j.key("input").value(pos[1]);
+  } else {
+    j.key("images").array(in.images.files);
+    j.key("failed").array(in.images.failures);
+    j.key("preprocessing").value(in.prep.describe());
   }
-  return images.failures.empty() ? 0 : 1;
+  if (!outputs.rendering.empty()) j.key("rendering").value(outputs.rendering);
+  j.key("input_shape").array(in.x.shape().vec());
+  j.key("method").value(info.name).key("family").value(info.family).key("paper").value(info.paper);
+  j.key("parameters").begin_object();
+  for (const Parameter& p : info.parameters) j.key(p.name).value(r.options.text(info, p.name));
+  j.end_object();
+  j.key("score").value(score_kind_name(kind));
+  if (!e.notes.count("noise")) j.key("noise").value(noise_kind_name(noise.kind));
+  for (const auto& [k, v] : e.notes) j.key(k).value(v);
+  j.key("targets").array(r.targets);
+  if (!r.contrast.empty()) j.key("contrast").array(r.contrast);
+  j.key("scores").array(e.scores);
+  for (const auto& [k, v] : e.per_example) j.key(k).array(v);
+  j.key("attribution_shape").array(e.attribution.shape().vec());
+  j.key("forward_passes").value(e.forward_passes).key("backward_passes").value(e.backward_passes);
+  j.key("time_ms").begin_object().key("targets").value(ms_scores).key("method").value(ms_method).end_object();
+  j.key("written").array(outputs.written);
+  ReceiptInputs receipt("explain", argv);
+  receipt.files = in.images.files, receipt.input = &in.x, receipt.score = score_kind_name(kind);
+  receipt.explained = {{&info, &r, noise, &e.attribution}};
+  write_receipt(j, receipt);
+  j.end_object();
+  std::printf("%s\n", j.str().c_str());
+}
+}  // namespace
+
+int run_explain(const std::vector<std::string>& argv) {
+  Args args("explain", explain_flags(), "MODEL.onnx INPUT.npy|IMAGE...|FOLDER... --method NAME");
+  if (!args.parse_or_usage(argv)) return 0;
+  const auto& pos = args.positional();
+  const bool tensor_input = check_explain_arguments(args);
+  const Method& m = method(args.get("method"));
+  const MethodInfo& info = m.info();
+  GL_CHECK(info.output.empty() || !args.has("out-png"), "--out-png: method '", info.name, "' produces an ",
+           info.output, ", which is not rendered as a heatmap; write it with --out-npy");
+
+  auto model = load_model(pos[0]);
+  GL_CHECK(model->graph().inputs.size() == 1, pos[0], ": explain supports single-input models; this one has ",
+           model->graph().inputs.size());
+  const ExplainInput in = load_explain_input(args, *model, tensor_input);
+  const Rendering rendering = rendering_from_args(args, 1);
+  GL_CHECK(!rendering.overlay || !tensor_input, "--overlay needs image inputs (", pos[1], " is a tensor)");
+  ModelFunction f(*model, parse_score_kind(args.get("score")));
+  const int64_t batch = args.get_int("batch", 1, 1 << 20);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const Tensor scores = evaluate_scores(f, in.x, batch);
+  Request r;
+  r.function = &f;
+  r.input = in.x;
+  r.batch = batch;
+  r.targets = parse_targets(args.get("target"), scores, "target");
+  if (args.has("contrast")) r.contrast = parse_targets(args.get("contrast"), scores, "contrast");
+  r.options = explain_options(args, info);
+  const NoiseOptions noise = noise_from_args(args);
+  const auto t1 = std::chrono::steady_clock::now();
+  const Explanation e = explain_with_noise(m, r, noise);
+  const auto t2 = std::chrono::steady_clock::now();
+
+  const ExplainOutputs outputs = write_explain_outputs(args, in, rendering, info, e);
+  if (args.flag("json"))
+    print_explain_json(args, argv, in, info, r, noise, e, outputs,
+                       std::chrono::duration<double, std::milli>(t1 - t0).count(),
+                       std::chrono::duration<double, std::milli>(t2 - t1).count());
+  return in.images.failures.empty() ? 0 : 1;
 }
 
 }  // namespace gradlens::cli

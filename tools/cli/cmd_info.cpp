@@ -40,11 +40,7 @@ int run_info(const std::vector<std::string>& argv) {
             {{"input-shape", "N,C,H,W", "input shape for MACs and activation shapes (default: the declared one, batch 1)", ""},
              {"json", "", "print JSON", ""}},
             "MODEL.onnx");
-  args.parse(argv);
-  if (args.help_requested()) {
-    std::printf("%s", args.usage().c_str());
-    return 0;
-  }
+  if (!args.parse_or_usage(argv)) return 0;
   GL_CHECK(args.positional().size() == 1, "expected one MODEL.onnx (see gradlens info --help)");
   const std::string path = args.positional()[0];
   auto model = load_model(path);

@@ -15,11 +15,7 @@ namespace gradlens::cli {
 
 int run_methods(const std::vector<std::string>& argv) {
   Args args("methods", {{"json", "", "print JSON instead of a table", ""}}, "");
-  args.parse(argv);
-  if (args.help_requested()) {
-    std::printf("%s", args.usage().c_str());
-    return 0;
-  }
+  if (!args.parse_or_usage(argv)) return 0;
   GL_CHECK(args.positional().empty(), "unexpected argument '", args.positional()[0], "'");
   if (args.flag("json")) {
     Json j;

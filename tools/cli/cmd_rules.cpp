@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/number_text.h"
 #include "engine/ops.h"
 #include "tools/cli/args.h"
 #include "tools/cli/commands.h"
@@ -22,11 +23,9 @@ Tensor parse_matrix(const std::string& text, const char* flag) {
     std::stringstream cs(row);
     std::string cell;
     while (std::getline(cs, cell, ',')) {
-      char* end = nullptr;
-      const float v = std::strtof(cell.c_str(), &end);
-      GL_CHECK(!cell.empty() && end && *end == '\0', "--", flag, ": '", cell,
-               "' is not a number (rows are separated by ';', values by ',')");
-      values.push_back(v);
+      double v = 0;
+      GL_CHECK(parse_real(cell, v), "--", flag, ": '", cell, "' is not a number (rows are separated by ';', values by ',')");
+      values.push_back(float(v));
     }
     GL_CHECK(!values.empty(), "--", flag, ": empty row");
     GL_CHECK(rows.empty() || values.size() == rows[0].size(), "--", flag,
@@ -67,11 +66,7 @@ int run_rules(const std::vector<std::string>& argv) {
              {"grad", "ROWS", "upstream gradient g, same shape", "-2,3,-1;6,-3,1;2,-1,3"},
              {"percentile", "Q", "RectGrad's q (percentile of a*g used as threshold)", "98"}},
             "");
-  args.parse(argv);
-  if (args.help_requested()) {
-    std::printf("%s", args.usage().c_str());
-    return 0;
-  }
+  if (!args.parse_or_usage(argv)) return 0;
   const Tensor x = parse_matrix(args.get("input"), "input");
   const Tensor g = parse_matrix(args.get("grad"), "grad");
   GL_CHECK(x.shape() == g.shape(), "--input is ", x.shape().str(), " but --grad is ",

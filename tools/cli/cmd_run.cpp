@@ -18,11 +18,7 @@ int run_run(const std::vector<std::string>& argv) {
             {{"out", "DIR", "directory for output_K.npy (created if missing)", ""},
              {"json", "", "print output names, shapes and, for classifiers, the top-5 classes", ""}},
             "MODEL.onnx INPUT...");
-  args.parse(argv);
-  if (args.help_requested()) {
-    std::printf("%s", args.usage().c_str());
-    return 0;
-  }
+  if (!args.parse_or_usage(argv)) return 0;
   const auto& pos = args.positional();
   GL_CHECK(pos.size() >= 2, "expected MODEL.onnx and at least one input (see gradlens run --help)");
   GL_CHECK(args.has("out") || args.flag("json"), "nothing to do: give --out DIR and/or --json");

@@ -68,11 +68,7 @@ struct Difference {
 
 int run_verify(const std::vector<std::string>& argv) {
   Args args("verify", {{"json", "", "print the verdict as JSON", ""}}, "RECEIPT.json");
-  args.parse(argv);
-  if (args.help_requested()) {
-    std::printf("%s", args.usage().c_str());
-    return 0;
-  }
+  if (!args.parse_or_usage(argv)) return 0;
   GL_CHECK(args.positional().size() == 1, "expected one RECEIPT.json (see gradlens verify --help)");
   const std::string path = args.positional()[0];
   JsonValue doc = parse_json(read_text(path), path);

@@ -48,7 +48,7 @@ std::vector<float> parse_floats(const std::string& text, const char* flag) {
 
 std::vector<Flag> preprocessing_flags() {
   return {
-      {"preset", "none|imagenet|fashion-mnist", "image preprocessing preset (none: resize to the model's H×W, [0,1])", "none"},
+      {"preset", preset_names(), "image preprocessing preset (none: resize to the model's H×W, [0,1])", "none"},
       {"resize", "S", "resize the shorter side of each image to S (keeps the aspect ratio)", ""},
       {"crop", "HxW", "centre crop after --resize", ""},
       {"size", "HxW", "resize each image directly to H×W", ""},
@@ -60,10 +60,10 @@ std::vector<Flag> preprocessing_flags() {
 
 std::vector<Flag> rendering_flags() {
   return {
-      {"cmap", "jet|viridis|inferno|gray|bwr", "heatmap colours (bwr for --sign all)", "jet"},
-      {"sign", "absolute|positive|negative|all", "which part of the attribution is shown (all: diverging map)", "per method"},
+      {"cmap", colormap_names(), "heatmap colours (bwr for --sign all)", "jet"},
+      {"sign", sign_names(), "which part of the attribution is shown (all: diverging map)", "per method"},
       {"clip", "P", "clip at the P-th percentile before scaling to [0,1] (100 = none)", "99 pixel methods, 100 CAMs"},
-      {"reduce", "max-abs|sum-abs|sum", "channel reduction of pixel attributions", "per method"},
+      {"reduce", channel_reduction_names(), "channel reduction of pixel attributions", "per method"},
       {"overlay", "", "blend the heatmap over the (resized) image", ""},
       {"alpha", "A", "heatmap weight in the overlay", "0.5"},
       {"zoom", "K", "enlarge heatmaps by K (nearest neighbour)", ""},
@@ -164,19 +164,12 @@ Rendering rendering_from_args(const Args& args, int64_t default_zoom) {
   Rendering r;
   r.colormap_given = args.has("cmap");
   r.colormap = parse_colormap(args.get("cmap"));
-  if (args.has("sign")) {
-    parse_sign(args.get("sign"));
-    r.sign = args.get("sign");
-  }
+  if (args.has("sign")) r.sign = parse_sign(args.get("sign"));
   if (args.has("clip")) {
-    const double q = args.get_double("clip");
-    GL_CHECK(q > 0 && q <= 100, "--clip must be in (0, 100], got ", q);
-    r.clip = args.get("clip");
+    r.clip = args.get_double("clip");
+    GL_CHECK(*r.clip > 0 && *r.clip <= 100, "--clip must be in (0, 100], got ", *r.clip);
   }
-  if (args.has("reduce")) {
-    parse_channel_reduction(args.get("reduce"));
-    r.reduce = args.get("reduce");
-  }
+  if (args.has("reduce")) r.reduce = parse_channel_reduction(args.get("reduce"));
   r.overlay = args.flag("overlay");
   r.alpha = float(args.get_double("alpha"));
   GL_CHECK(r.alpha >= 0.f && r.alpha <= 1.f, "--alpha must be in [0, 1], got ", r.alpha);
@@ -188,9 +181,9 @@ Rendering rendering_from_args(const Args& args, int64_t default_zoom) {
 AppliedRendering applied_rendering(const Rendering& r, const MethodInfo& info, const Explanation& e) {
   const DisplayConvention c = display_convention(info);
   AppliedRendering a;
-  a.reduction = r.reduce.empty() ? c.reduction : parse_channel_reduction(r.reduce);
-  a.sign = r.sign.empty() ? c.sign : parse_sign(r.sign);
-  a.clip_percentile = r.clip.empty() ? c.clip_percentile : std::strtod(r.clip.c_str(), nullptr);
+  a.reduction = r.reduce.value_or(c.reduction);
+  a.sign = r.sign.value_or(c.sign);
+  a.clip_percentile = r.clip.value_or(c.clip_percentile);
   a.colormap = a.sign == Sign::all && !r.colormap_given ? Colormap::bwr : r.colormap;
   a.source = !c.extra.empty() && e.extras.count(c.extra) ? c.extra : "attribution";
   return a;

@@ -2,6 +2,7 @@
 // expanding folders into image files, loading a batch (an unreadable image is reported on stderr
 // and skipped), rendering one example's heatmap, and a progress bar on stderr.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,10 @@ ImageBatch load_image_batch(const std::vector<std::string>& files, const Preproc
 struct Rendering {
   Colormap colormap = Colormap::jet;
   bool colormap_given = false;
-  std::string sign, clip, reduce;  // "" = the method's convention
+  // Unset: the method's convention.
+  std::optional<Sign> sign;
+  std::optional<double> clip;
+  std::optional<ChannelReduction> reduce;
   bool overlay = false;
   float alpha = 0.5f;
   int64_t zoom = 1;
