@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "scratch_dir.h"
+#include "support.h"
 
 namespace gradlens::test {
 
@@ -62,6 +64,17 @@ inline CliRun run_cli(const ScratchDir& scratch, const std::vector<std::string>&
   r.out = slurp(scratch / "stdout.txt");
   r.err = slurp(scratch / "stderr.txt");
   return r;
+}
+
+// The failure contract: exit status 2, nothing on stdout, one stderr line containing `names` (the
+// file, flag, node or metric at fault) and, when `out` is given, no `out` written.
+inline void check_rejected(const CliRun& r, const std::string& names, const std::filesystem::path& out = {}) {
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') + (!r.err.empty() && r.err.back() != '\n') == 1);
+  CHECK(contains(r.err, names));
+  if (!out.empty()) CHECK(!std::filesystem::exists(out));
 }
 
 }  // namespace gradlens::test

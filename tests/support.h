@@ -11,6 +11,9 @@
 
 namespace gradlens::test {
 
+// True when `part` occurs in `text`.
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
 inline Tensor random_tensor(const Shape& s, uint64_t seed, float lo = -1.f, float hi = 1.f) {
   Tensor t(s);
   Rng rng(seed);

@@ -34,23 +34,6 @@ const fs::path kFixtures = fs::path(GRADLENS_TEST_DATA) / "fixtures";
 
 using Run = CliRun;
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-int line_count(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n + (!s.empty() && s.back() != '\n');
-}
-
-// The failure contract: exit code 2, nothing on stdout, one stderr line naming `file`.
-void check_rejected(const Run& r, const std::string& file) {
-  INFO("stderr: " << r.err);
-  CHECK(r.exit_code == 2);
-  CHECK(r.out.empty());
-  CHECK(line_count(r.err) == 1);
-  CHECK(contains(r.err, file));
-}
-
 // `gradlens run MODEL INPUTS... --out DIR` in a fresh output directory.
 Run run_model(const ScratchDir& scratch, const std::string& model, const std::vector<std::string>& inputs) {
   std::vector<std::string> args = {"run", model};

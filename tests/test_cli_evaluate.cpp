@@ -33,16 +33,6 @@ Run evaluate(const ScratchDir& scratch, std::vector<std::string> args) {
   return run_cli(scratch, args);
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-void check_rejected(const Run& r, const std::string& names, const fs::path& out) {
-  INFO("stderr: " << r.err);
-  CHECK(r.exit_code == 2);
-  CHECK(r.out.empty());
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  CHECK(contains(r.err, names));
-  CHECK(!fs::exists(out));
-}
 
 // small_cnn's inputs are [2, 3, 32, 32]: a mask and a box per example.
 void write_regions(const ScratchDir& s) {

@@ -44,7 +44,6 @@ std::string error_of(F&& f) {
   return "";
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // Writes a case's files and links under dir.
 void materialise(const hostile::Case& c, const fs::path& dir) {

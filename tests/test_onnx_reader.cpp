@@ -52,9 +52,6 @@ std::string error_of(F&& f) {
   return "";
 }
 
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
 
 // A graph holding one initializer `t` (and an Identity node that uses it).
 PbWriter model_with_initializer(const PbWriter& t) {

@@ -17,6 +17,7 @@
 #include "support.h"
 
 using namespace gradlens;
+using gradlens::test::contains;
 namespace fs = std::filesystem;
 
 namespace {
@@ -36,7 +37,6 @@ std::string float_sha256(const Tensor& t) {
   return s.hex();
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 void replace_once(std::string& text, const std::string& from, const std::string& to) {
   const size_t at = text.find(from);
