@@ -26,7 +26,6 @@ Resumes: rows already in results.md are kept as they are and only the missing me
 the file is rewritten after every method, so an interrupted run loses at most one method.
 Run:  nice -n 10 /usr/bin/python3 tools/benchmark/run_benchmark.py [path/to/gradlens]
 """
-import gzip
 import json
 import os
 import re
@@ -41,7 +40,6 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 RESULTS = os.path.join(HERE, "results.md")
 CLI = sys.argv[1] if len(sys.argv) > 1 and __name__ == "__main__" else os.path.join(ROOT, "build", "gradlens")
 N_CANVASES = 200
-FASHION = "/usr/share/datasets/fashion-mnist"
 
 LOC_TITLE = (f"**Localisation benchmark**: {N_CANVASES} canvases (tools/benchmark), the true class, "
              "10 deletion/insertion steps, mean ± 95% CI half-width")
@@ -88,12 +86,11 @@ def read_existing(path):
     return tables
 
 
-def read_idx(name):
-    with gzip.open(os.path.join(FASHION, name), "rb") as f:
-        raw = f.read()
-    dims = raw[3]
-    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * dims).reshape(shape)
+def localisation_benchmark():
+    """make_localisation_benchmark.py as a module: its Fashion-MNIST reader and canvas generator."""
+    sys.path.insert(0, HERE)
+    import make_localisation_benchmark
+    return make_localisation_benchmark
 
 
 def block_groups(height, width):
@@ -107,8 +104,7 @@ def block_groups(height, width):
 def canvas_baselines(count):
     """The first `count` training canvases of fashion_canvas_cnn.onnx: make_localisation_benchmark's
     generator with its seed draws them first, canvas by canvas."""
-    sys.path.insert(0, HERE)
-    import make_localisation_benchmark as mlb
+    mlb = localisation_benchmark()
     train_x, train_y = mlb.read_idx("train-images-idx3-ubyte.gz"), mlb.read_idx("train-labels-idx1-ubyte.gz")
     canvases, _, _ = mlb.make_canvases(train_x, train_y, count, np.random.default_rng(20261206))
     return canvases.astype(np.float32) / 255
@@ -116,7 +112,7 @@ def canvas_baselines(count):
 
 def demo_baselines(count):
     """`count` Fashion-MNIST training images (seed 0), normalised as tools/demo/metadata.json says."""
-    images = read_idx("train-images-idx3-ubyte.gz")
+    images = localisation_benchmark().read_idx("train-images-idx3-ubyte.gz")
     pick = np.sort(np.random.default_rng(0).choice(len(images), count, replace=False))
     return ((images[pick].astype(np.float32) / 255 - 0.286) / 0.353)[:, None]
 
