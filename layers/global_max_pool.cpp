@@ -27,7 +27,7 @@ class GlobalMaxPool : public Layer {
       const float* xp = x.data() + p * size;
       y[p] = xp[argmax(xp, size)];
     }, min_parallel_tasks(size));
-    out[0] = tape.record(info(), {in[0]}, y, [this](BackwardContext& ctx) {
+    out[0] = tape.record(info(), {in[0]}, y, [](BackwardContext& ctx) {
       if (!ctx.needs_grad(0)) return;
       const Tensor& x = ctx.input(0);
       const Tensor& g = ctx.grad_output();
@@ -37,7 +37,7 @@ class GlobalMaxPool : public Layer {
         const float* xp = x.data() + p * size;
         dx[p * size + argmax(xp, size)] += g[p];
       }, min_parallel_tasks(size));
-    }, [this](TangentContext& ctx) {
+    }, [](TangentContext& ctx) {
       const Tensor& x = ctx.input(0);
       const float* pt = ctx.input_tangent(0).data();
       Tensor yt = ctx.alloc(ctx.output().shape());
