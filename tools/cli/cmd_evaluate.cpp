@@ -613,16 +613,16 @@ int run_evaluate(const std::vector<std::string>& argv) {
     for (const std::string& m : run.methods) method(m);
   }
   // --method-options: each key goes to the methods that declare it; a key none declares is an error.
-  std::map<std::string, std::string> method_options;
+  std::map<std::string, Options> options_of;  // by method name
   for (const std::string& kv : split(args.get("method-options"))) {
     const size_t eq = kv.find('=');
     GL_CHECK(eq != std::string::npos && eq > 0, "--method-options: expected K=V, got '", kv, "'");
     const std::string key = kv.substr(0, eq);
     bool used = false;
     for (const std::string& m : run.methods)
-      for (const Parameter& p : method(m).info().parameters) used = used || p.name == key;
+      for (const Parameter& p : method(m).info().parameters)
+        if (p.name == key) options_of[m].set(key, kv.substr(eq + 1)), used = true;
     GL_CHECK(used, "--method-options: no method in --methods has a parameter '", key, "'");
-    method_options[key] = kv.substr(eq + 1);
   }
 
   run.parameters = {{"model", pos[0]}, {"input", input_names}, {"metrics", args.get("metrics")},
@@ -675,9 +675,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
       r.input = xs;
       r.targets = targets;
       r.batch = batch;
-      for (const auto& [k, v] : method_options)
-        for (const Parameter& p : method(name).info().parameters)
-          if (p.name == k) r.options.set(k, v);
+      r.options = options_of[name];
       Explanation e = method(name).explain(r);
       a = e.attribution;
       if (a.shape() != xs.shape()) {
@@ -691,10 +689,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
       MetricInput in = base;
       in.attribution = a;
       in.method = given.empty() ? &method(name) : nullptr;
-      if (in.method)
-        for (const auto& [k, v] : method_options)
-          for (const Parameter& p : in.method->info().parameters)
-            if (p.name == k) in.method_options.set(k, v);
+      if (in.method) in.method_options = options_of[name];
       for (const Parameter& p : m->info().parameters)
         if (args.has(p.name)) in.options.set(p.name, args.get(p.name));
       MetricResult res = m->evaluate(in);
