@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/error.h"
+#include "engine/suggest.h"
 
 namespace gradlens {
 
@@ -68,8 +69,22 @@ std::string cam_layer(const MethodInfo& info, const Request& r) {
   GL_CHECK(model, info.name, " needs an ONNX model (it reads a named layer)");
   std::string layer = r.options.text(info, "layer");
   if (layer.empty() || layer == "auto") return default_cam_layer(*model, r.input.shape());
-  GL_CHECK(model->has_tensor(layer), info.name, ": --layer '", layer,
-           "' is not a tensor of the model (see gradlens info)");
+  if (!model->has_tensor(layer)) {
+    // A PyTorch module path ("features.2", "layer4.1") is the ONNX name scope "/…/features.2/" of
+    // torch.onnx.export: accepted when exactly one candidate activation lies in that scope.
+    std::vector<std::string> names, in_scope;
+    for (const auto& [name, shape] : cam_candidates(*model, r.input.shape())) {
+      names.push_back(name);
+      if (name.find("/" + layer + "/") != std::string::npos) in_scope.push_back(name);
+    }
+    if (in_scope.size() == 1) return in_scope[0];
+    GL_CHECK(in_scope.empty(), info.name, ": --layer '", layer, "' names a module with ", in_scope.size(),
+             " 4-D activations ('", in_scope.front(), "' … '", in_scope.back(),
+             "', the last being its output): give one tensor name (gradlens info lists them)");
+    const std::string close = did_you_mean(layer, names);
+    fail(info.name, ": --layer '", layer, "' is not a tensor of the model",
+         close.empty() ? " (see gradlens info)" : close);
+  }
   for (const auto& [name, shape] : model->infer_shapes({r.input.shape()}))
     if (name == layer)
       GL_CHECK(shape.rank() == 4, info.name, ": --layer '", layer, "' has shape ", shape.str(),
@@ -140,7 +155,7 @@ Tensor finish_layer_map(const MethodInfo& info, const Request& r, Tensor map) {
 
 std::vector<Parameter> cam_parameters(std::vector<Parameter> extra) {
   std::vector<Parameter> p = {
-      {"layer", "auto", "tensor name of a 4-D activation (gradlens info lists them)"},
+      {"layer", "auto", "tensor name of a 4-D activation (gradlens info lists them), or a PyTorch module path in one"},
       {"relu", "true", "apply ReLU to the map (--no-relu keeps it signed)"},
       {"upsample", "none", "none (layer resolution), bilinear or nearest to the input size"},
   };

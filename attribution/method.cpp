@@ -7,6 +7,7 @@
 
 #include "engine/error.h"
 #include "engine/number_text.h"
+#include "engine/suggest.h"
 
 namespace gradlens {
 
@@ -71,8 +72,12 @@ const Method* find_method(const std::string& name) {
 
 const Method& method(const std::string& name) {
   if (const Method* m = find_method(name)) return *m;
+  std::vector<std::string> names;
+  for (const Method* m : methods()) names.push_back(m->info().name);
+  const std::string close = did_you_mean(name, names);
+  if (!close.empty()) fail("unknown method '", name, "'", close);
   std::string known;
-  for (const Method* m : methods()) known += (known.empty() ? "" : ", ") + m->info().name;
+  for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
   fail("unknown method '", name, "' (available: ", known, ")");
 }
 

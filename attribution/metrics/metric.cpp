@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/error.h"
+#include "engine/suggest.h"
 
 namespace gradlens {
 
@@ -50,8 +51,12 @@ const Metric* find_metric(const std::string& name) {
 
 const Metric& metric(const std::string& name) {
   if (const Metric* m = find_metric(name)) return *m;
+  std::vector<std::string> names;
+  for (const Metric* m : metrics()) names.push_back(m->info().name);
+  const std::string close = did_you_mean(name, names);
+  if (!close.empty()) fail("unknown metric '", name, "'", close);
   std::string known;
-  for (const Metric* m : metrics()) known += (known.empty() ? "" : ", ") + m->info().name;
+  for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
   fail("unknown metric '", name, "' (known: ", known, ")");
 }
 

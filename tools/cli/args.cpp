@@ -7,6 +7,7 @@
 
 #include "engine/error.h"
 #include "engine/number_text.h"
+#include "engine/suggest.h"
 
 namespace gradlens::cli {
 
@@ -17,6 +18,10 @@ Args::Args(std::string command, std::vector<Flag> flags, std::string positional_
 const Flag& Args::find(const std::string& name) const {
   for (const Flag& f : flags_)
     if (f.name == name) return f;
+  std::vector<std::string> names;
+  for (const Flag& f : flags_) names.push_back(f.name);
+  const std::string close = did_you_mean(name, names, "--");
+  if (!close.empty()) fail("unknown flag '--", name, "'", close);
   fail("unknown flag '--", name, "' (see gradlens ", command_, " --help)");
 }
 

@@ -537,8 +537,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
   std::vector<const Metric*> chosen;
   std::set<std::string> declared;
   for (const std::string& name : run.metrics) {
-    GL_CHECK(find_metric(name), "--metrics: unknown metric '", name, "' (gradlens evaluate --list)");
-    chosen.push_back(find_metric(name));
+    chosen.push_back(&metric(name));  // unknown: an Error with the closest names, or all of them
     for (const Parameter& p : chosen.back()->info().parameters) declared.insert(p.name);
     const std::string& group = chosen.back()->info().group;
     GL_CHECK((group != "robustness" && group != "randomisation") || args.has("methods"), "--metrics: '", name,
