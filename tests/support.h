@@ -6,10 +6,23 @@
 #include <cstring>
 #include <string>
 
+#include "engine/error.h"
 #include "engine/random.h"
 #include "engine/tensor.h"
 
 namespace gradlens::test {
+
+// The message of the gradlens::Error that f() throws; a failed check and "" when it throws none.
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  FAIL_CHECK("expected a gradlens::Error");
+  return "";
+}
 
 // True when `part` occurs in `text`.
 inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }

@@ -11,6 +11,7 @@
 #include "support.h"
 
 using namespace gradlens;
+using gradlens::test::error_of;
 using gradlens::test::GraphBuilder;
 using gradlens::test::random_tensor;
 
@@ -25,17 +26,6 @@ Request request(const Function& f, const Tensor& x, int64_t batch) {
   r.targets = {0, 2, 5};
   r.batch = batch;
   return r;
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL_CHECK("expected a gradlens::Error");
-  return "";
 }
 
 // x [N, T, D] → MatMul W [D, C] → Add b [C] → Add pos [1, T, C] → ReduceMean over T → [N, C].

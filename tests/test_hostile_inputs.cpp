@@ -33,17 +33,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL_CHECK("expected a gradlens::Error");
-  return "";
-}
-
 
 // Writes a case's files and links under dir.
 void materialise(const hostile::Case& c, const fs::path& dir) {

@@ -21,20 +21,11 @@
 #include "support.h"
 
 using namespace gradlens;
+using gradlens::test::error_of;
 using gradlens::test::ScratchDir;
 namespace fs = std::filesystem;
 
 namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL_CHECK("expected an Error");
-  return "";
-}
-
 // Interleaved 8-bit pixels: value = (37·y + 11·x + 80·c) mod 256.
 std::vector<unsigned char> pattern(int h, int w, int channels) {
   std::vector<unsigned char> p(size_t(h * w * channels));

@@ -41,17 +41,6 @@ Graph load(const PbWriter& model, const std::string& base_dir = ".") {
 }
 
 // Message of the Error that f() throws (fails the test if it throws nothing).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL_CHECK("expected a gradlens::Error");
-  return "";
-}
-
 
 // A graph holding one initializer `t` (and an Identity node that uses it).
 PbWriter model_with_initializer(const PbWriter& t) {

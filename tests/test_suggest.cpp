@@ -15,17 +15,6 @@ using namespace gradlens;
 using namespace gradlens::test;
 namespace fs = std::filesystem;
 
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
-
 TEST_CASE("suggest: edit distance on the normal form, containment, order and limits") {
   const std::vector<std::string> methods = {"gradient", "grad-cam", "grad-cam-pp", "guided-grad-cam", "score-cam"};
   // Exact in normal form first, then within two edits or containing "gradcam" whole.
