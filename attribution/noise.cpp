@@ -1,6 +1,7 @@
 #include "attribution/noise.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "attribution/gradients.h"
@@ -21,11 +22,16 @@ NoiseKind parse_noise_kind(const std::string& name) { return enum_value(kNoiseKi
 const char* noise_kind_name(NoiseKind kind) { return enum_name(kNoiseKinds, kind); }
 std::string noise_kind_names() { return enum_choices(kNoiseKinds, "|", "|"); }
 
-void noisy_copies(const Tensor& x, int64_t n, int64_t S, double level, Rng& rng, float* out) {
+double relative_sigma(const Tensor& x, int64_t n, double level) {
   const int64_t per = x.numel() / x.dim(0);
   const float* xn = x.data() + n * per;
   const auto [lo, hi] = std::minmax_element(xn, xn + per);
-  const double sigma = level * double(*hi - *lo);
+  return level * double(*hi - *lo);
+}
+
+void noisy_copies(const Tensor& x, int64_t n, int64_t S, double sigma, Rng& rng, float* out) {
+  const int64_t per = x.numel() / x.dim(0);
+  const float* xn = x.data() + n * per;
   for (int64_t j = 0; j < S * per; ++j) out[j] = float(xn[j % per] + sigma * rng.normal());
 }
 
@@ -45,6 +51,7 @@ Explanation explain_with_noise(const Method& method, const Request& request, con
   }
   GL_CHECK(S >= 1, "noise wrapper: at least one sample is needed");
   GL_CHECK(noise.level >= 0, "noise level must be non-negative, got ", noise.level);
+  GL_CHECK(noise.std < 0 || std::isfinite(noise.std), "noise σ must be finite, got ", noise.std);
 
   Rng rng(noise.seed);
   Explanation out;
@@ -53,7 +60,8 @@ Explanation explain_with_noise(const Method& method, const Request& request, con
   Tensor samples(sample_shape);
   for (int64_t n = 0; n < N; ++n) {
     const float* xn = x.data() + n * per;
-    if (!given) noisy_copies(x, n, S, noise.level, rng, samples.data());
+    if (!given)
+      noisy_copies(x, n, S, noise.std >= 0 ? noise.std : relative_sigma(x, n, noise.level), rng, samples.data());
     for (int64_t s = 0; given && s < S; ++s) {
       const float* eps = noise.noise.data() + (n * S + s) * per;
       for (int64_t i = 0; i < per; ++i) samples[s * per + i] = xn[i] + eps[i];
@@ -93,7 +101,8 @@ Explanation explain_with_noise(const Method& method, const Request& request, con
   }
   out.notes["noise"] = noise_kind_name(noise.kind);
   out.notes["samples"] = std::to_string(S);
-  if (!given) out.notes["noise_level"] = std::to_string(noise.level);
+  if (!given && noise.std >= 0) out.notes["noise_std"] = std::to_string(noise.std);
+  else if (!given) out.notes["noise_level"] = std::to_string(noise.level);
   return out;
 }
 

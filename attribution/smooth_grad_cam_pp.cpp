@@ -32,7 +32,7 @@ class SmoothGradCamPP : public Method {
       Shape s = r.input.shape();
       s[0] = S;
       Tensor noisy(s);
-      noisy_copies(r.input, n, S, level, rng, noisy.data());
+      noisy_copies(r.input, n, S, relative_sigma(r.input, n, level), rng, noisy.data());
       Request sub = r;
       sub.input = noisy;
       sub.targets.assign(size_t(S), r.targets[size_t(n)]);

@@ -3,6 +3,7 @@
 // saliency's SmoothGrad does. Any other method takes the same wrappers with --noise.
 #include "attribution/method.h"
 #include "attribution/noise.h"
+#include "engine/error.h"
 
 namespace gradlens {
 
@@ -17,7 +18,8 @@ class NoisyGradient : public Method {
     info_.cost = "S·(1F + 1B)";
     info_.summary = summary;
     info_.parameters = {{"samples", "50", "noisy copies S per example"},
-                        {"noise-level", "0.15", "noise σ as a fraction of each example's max − min"},
+                        {"noise-level", "0.15", "noise σ as a fraction of each example's max − min, in [0, 1]"},
+                        {"noise-std", "", "noise σ in input units for every example, instead of noise-level (Captum's stdevs)"},
                         {"seed", "0", "random seed of the noise"}};
   }
   const MethodInfo& info() const override { return info_; }
@@ -27,7 +29,11 @@ class NoisyGradient : public Method {
     NoiseOptions noise;
     noise.kind = kind_;
     noise.samples = r.options.integer(info_, "samples", 1, 1 << 20);
-    noise.level = r.options.number(info_, "noise-level", 0, 1e6);
+    noise.level = r.options.number(info_, "noise-level", 0, 1);
+    if (!r.options.text(info_, "noise-std").empty()) {
+      GL_CHECK(!r.options.has("noise-level"), info_.name, ": noise-std and noise-level both set σ: give one");
+      noise.std = r.options.number(info_, "noise-std", 0, 1e30);
+    }
     noise.seed = uint64_t(r.options.integer(info_, "seed", 0, INT64_MAX));
     Request base = r;
     base.options = Options();

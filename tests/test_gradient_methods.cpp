@@ -180,6 +180,27 @@ TEST_CASE("noise draws are reproducible for a seed and scaled by the input's ran
   CHECK(rel_l2(a.attribution, c.attribution) > 1e-4);
 }
 
+TEST_CASE("an absolute noise σ (Captum's stdevs) draws what the relative level giving that σ draws") {
+  const Tensor x = random_tensor(Shape{1, 6}, 12, -2.f, 5.f);
+  Request r = request(kReluNet, x, {2});
+  NoiseOptions relative;
+  relative.samples = 7;
+  relative.seed = 3;
+  relative.level = 0.2;
+  NoiseOptions absolute = relative;
+  absolute.level = 0.9;  // ignored when std is set
+  absolute.std = relative_sigma(x, 0, 0.2);
+  const auto [lo, hi] = std::minmax_element(x.data(), x.data() + x.numel());
+  CHECK(absolute.std == doctest::Approx(0.2 * (double(*hi) - double(*lo))));
+  const Explanation a = explain_with_noise(method("gradient"), r, relative);
+  const Explanation b = explain_with_noise(method("gradient"), r, absolute);
+  CHECK(gradlens::test::bitwise_equal(a.attribution, b.attribution));
+  CHECK(b.notes.at("noise_std") == std::to_string(absolute.std));
+  CHECK(!b.notes.count("noise_level"));
+  absolute.std = 0;  // σ = 0: the base method, as with level 0
+  CHECK(rel_l2(explain_with_noise(method("gradient"), r, absolute).attribution, method("gradient").explain(r).attribution) < 1e-7);
+}
+
 TEST_CASE("smoothgrad, smoothgrad-sq and vargrad methods equal the noise wrappers around gradient") {
   const Tensor x = random_tensor(Shape{2, 6}, 11);
   for (const char* name : {"smoothgrad", "smoothgrad-sq", "vargrad"}) {

@@ -65,6 +65,12 @@ TEST_CASE("suggest: the CLI's unknown flag, method and CAM layer, one line, exit
   };
   check_rejected(explain({"--method", "integrated-gradients", "--n-steps", "4"}), "did you mean '--steps'", out);
   check_rejected(explain({"--method", "gradcam"}), "did you mean 'grad-cam'", out);
+  // A percentage given as the fraction: the error names the flag for σ in input units.
+  check_rejected(explain({"--method", "gradient", "--noise", "smoothgrad", "--noise-level", "15"}),
+                 "for σ in input units give --noise-std", out);
+  REQUIRE(run_cli(s, {"explain", model, input, "--method", "gradient", "--noise", "smoothgrad", "--samples", "2",
+                      "--noise-std", "0.05", "--out-npy", out.string()}).exit_code == 0);
+  fs::remove(out);
   check_rejected(explain({"--method", "grad-cam", "--layer", "relu"}),
                  "--layer 'relu' is not a tensor of the model (did you mean", out);
   check_rejected(explain({"--method", "grad-cam", "--layer", "features"}), "names a module with", out);

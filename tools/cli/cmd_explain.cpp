@@ -1,6 +1,7 @@
 // gradlens explain MODEL.onnx INPUT... --method NAME [options] [--out-npy FILE] [--out-png FILE] [--json]
 // INPUT is one .npy/.pb tensor, or image files and folders of images (preprocessed to one batch;
 // an unreadable image is reported and skipped, and the exit code is 1 at the end).
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -50,7 +51,8 @@ std::vector<Flag> explain_flags() {
   for (const Flag& f : rendering_flags()) flags.push_back(f);
   // Every method parameter is a flag; the wrapper's own parameters too.
   flags.push_back({"samples", "VALUE", "noise samples per example (noise wrapper and smooth methods)", "50"});
-  flags.push_back({"noise-level", "VALUE", "noise σ as a fraction of each example's max − min", "0.15"});
+  flags.push_back({"noise-level", "VALUE", "noise σ as a fraction of each example's max − min, in [0, 1]", "0.15"});
+  flags.push_back({"noise-std", "VALUE", "noise σ in input units, the same for every example (Captum's stdevs)", ""});
   flags.push_back({"seed", "VALUE", "random seed", "0"});
   append_method_parameter_flags(flags, own_flags());
   return flags;
@@ -99,7 +101,7 @@ ExplainInput load_explain_input(const Args& args, const Model& model, bool tenso
 Options explain_options(const Args& args, const MethodInfo& info) {
   const MethodFlags given = method_options(args, explain_flags(), own_flags(), {&info});
   for (const std::string& name : given.unused) {
-    const bool noise_flag = name == "samples" || name == "noise-level" || name == "seed";
+    const bool noise_flag = name == "samples" || name == "noise-level" || name == "noise-std" || name == "seed";
     GL_CHECK(noise_flag && args.get("noise") != "none", "--", name, " does not apply to method '", info.name, "'",
              noise_flag ? " without --noise" : "");
   }
@@ -113,7 +115,13 @@ NoiseOptions noise_from_args(const Args& args) {
   if (noise.kind != NoiseKind::none) {
     noise.samples = args.get_int("samples", 1, 1 << 20);
     noise.level = args.get_double("noise-level");
-    GL_CHECK(noise.level >= 0, "--noise-level must be non-negative");
+    GL_CHECK(noise.level >= 0 && noise.level <= 1, "--noise-level is a fraction of each example's max − min in [0, 1] ",
+             "(0.15 = 15 %), got ", args.get("noise-level"), "; for σ in input units give --noise-std");
+    if (args.has("noise-std")) {
+      GL_CHECK(!args.has("noise-level"), "--noise-std and --noise-level both set σ: give one");
+      noise.std = args.get_double("noise-std");
+      GL_CHECK(noise.std >= 0 && std::isfinite(noise.std), "--noise-std must be a finite σ ≥ 0, got ", args.get("noise-std"));
+    }
     noise.seed = uint64_t(args.get_int("seed", 0, INT64_MAX));
     if (args.has("noise-file")) noise.noise = load_tensor(args.get("noise-file"));
   } else {

@@ -164,7 +164,8 @@ void write_receipt(Json& j, const ReceiptInputs& in) {
       j.key("noise").begin_object().key("kind").value(noise_kind_name(e.noise.kind));
       if (e.noise.kind != NoiseKind::none) {
         if (e.noise.noise.empty())
-          j.key("samples").value(e.noise.samples).key("level").value(e.noise.level).key("seed").value(int64_t(e.noise.seed));
+          j.key("samples").value(e.noise.samples).key(e.noise.std >= 0 ? "std" : "level")
+              .value(e.noise.std >= 0 ? e.noise.std : e.noise.level).key("seed").value(int64_t(e.noise.seed));
         else
           j.key("draws_sha256").value(tensor_sha256(e.noise.noise));
       }
