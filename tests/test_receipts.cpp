@@ -69,7 +69,7 @@ TEST_CASE("receipts: explain --json records files, parameters with defaults, bui
   CHECK(contains(j, "\"input\":{\"shape\":[2,3,32,32],\"sha256\":\"" + float_sha256(read_npy(input)) + "\"}"));
   // Every parameter, the defaults included (rule, baseline, ...), as the method resolved them.
   CHECK(contains(j, "\"method\":\"integrated-gradients\",\"parameters\":{"));
-  CHECK(contains(j, "\"steps\":\"4\""));
+  CHECK(contains(j, "\"steps\":4"));  // numbers as JSON numbers
   CHECK(contains(j, "\"baseline\":\"zero\""));
   CHECK(contains(j, "\"noise\":{\"kind\":\"none\"}"));
   CHECK(contains(j, "\"targets\":[3,3]"));

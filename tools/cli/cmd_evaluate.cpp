@@ -275,7 +275,7 @@ std::string summary_csv(const Run& run) {
 std::string results_json(const Run& run) {
   Json j;
   j.begin_object().key("parameters").begin_object();
-  for (const auto& [k, v] : run.parameters) j.key(k).value(v);
+  for (const auto& [k, v] : run.parameters) j.key(k).scalar(v);
   j.end_object();
   j.key("methods").array(run.methods);
   j.key("metrics").begin_array();

@@ -189,11 +189,11 @@ void print_explain_json(const Args& args, const std::vector<std::string>& argv, 
   j.key("input_shape").array(in.x.shape().vec());
   j.key("method").value(info.name).key("family").value(info.family).key("paper").value(info.paper);
   j.key("parameters").begin_object();
-  for (const Parameter& p : info.parameters) j.key(p.name).value(r.options.text(info, p.name));
+  for (const Parameter& p : info.parameters) j.key(p.name).scalar(r.options.text(info, p.name));
   j.end_object();
   j.key("score").value(score_kind_name(kind));
   if (!e.notes.count("noise")) j.key("noise").value(noise_kind_name(noise.kind));
-  for (const auto& [k, v] : e.notes) j.key(k).value(v);
+  for (const auto& [k, v] : e.notes) j.key(k).scalar(v);
   j.key("targets").array(r.targets);
   if (!r.contrast.empty()) j.key("contrast").array(r.contrast);
   j.key("scores").array(e.scores);

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "engine/number_text.h"
+
 namespace gradlens::cli {
 
 std::string json_escape(const std::string& s) {
@@ -62,6 +64,14 @@ Json& Json::value(double v) {
 }
 Json& Json::value(int64_t v) { separate(); out_ += std::to_string(v); return *this; }
 Json& Json::value(bool v) { separate(); out_ += v ? "true" : "false"; return *this; }
+Json& Json::scalar(const std::string& text) {
+  int64_t i = 0;
+  double d = 0;
+  if (parse_integer(text, i)) return value(i);
+  if (parse_real(text, d) && text.find_first_of("xX") == std::string::npos) return value(d);
+  if (text == "true" || text == "false") return value(text == "true");
+  return value(text);
+}
 Json& Json::null() { separate(); out_ += "null"; return *this; }
 
 }  // namespace gradlens::cli

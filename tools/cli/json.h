@@ -18,6 +18,9 @@ class Json {
   Json& value(int64_t v);
   Json& value(int v) { return value(int64_t(v)); }
   Json& value(bool v);
+  // A value kept as text (method parameters, notes): a JSON number when the whole text is one
+  // (integer or finite real), true/false for those words, else a string.
+  Json& scalar(const std::string& text);
   Json& null();
   template <class T>
   Json& array(const std::vector<T>& values) {

@@ -159,7 +159,7 @@ void write_receipt(Json& j, const ReceiptInputs& in) {
       const Request& r = *e.request;
       j.begin_object().key("method").value(info.name);
       j.key("parameters").begin_object();
-      for (const Parameter& p : info.parameters) j.key(p.name).value(r.options.text(info, p.name));
+      for (const Parameter& p : info.parameters) j.key(p.name).scalar(r.options.text(info, p.name));
       j.end_object();
       j.key("noise").begin_object().key("kind").value(noise_kind_name(e.noise.kind));
       if (e.noise.kind != NoiseKind::none) {
