@@ -1,0 +1,91 @@
+// `gradlens axioms` and `gradlens explain --analytic` on the binary: the table's verdicts on the
+// IG paper's example, the JSON, --out DIR written together, the catalogue listing, the ONNX demo
+// path with its dummy channel, and bad input (one line naming the flag / method / model, exit 2).
+#include <filesystem>
+#include <string>
+
+#include <algorithm>
+
+#include "cli_runner.h"
+#include "io/npy.h"
+#include "method_testing.h"
+#include "scratch_dir.h"
+
+using namespace gradlens::test;
+namespace fs = std::filesystem;
+
+TEST_CASE("gradlens axioms --analytic one-minus-relu: the IG paper's verdicts") {
+  if (!have_cli()) return;
+  const ScratchDir scratch;
+  const CliRun r = run_cli(scratch, {"axioms", "--analytic", "one-minus-relu", "--methods",
+                                     "gradient,input-x-gradient,integrated-gradients", "--json", "--out",
+                                     scratch / "out"});
+  REQUIRE(r.exit_code == 0);
+  // gradient: completeness not claimed (measured 1), sensitivity (a) fails; IG passes both.
+  CHECK(r.out.find("{\"method\":\"gradient\",\"completeness\":{\"verdict\":\"not-claimed\",\"violation\":1,") !=
+        std::string::npos);
+  CHECK(r.out.find("\"sensitivity-a\":{\"verdict\":\"fail\",\"violation\":1,") != std::string::npos);
+  CHECK(r.out.find("{\"method\":\"integrated-gradients\",\"completeness\":{\"verdict\":\"pass\",\"violation\":0,") !=
+        std::string::npos);
+  CHECK(slurp(scratch / "out/axioms.json") == r.out);
+  const std::string table = slurp(scratch / "out/axioms.txt");
+  CHECK(table.find("integrated-gradients  pass 0") != std::string::npos);
+  CHECK(table.find("FAIL 1") != std::string::npos);
+}
+
+TEST_CASE("gradlens axioms --analytic list and explain --analytic print the catalogue and closed forms") {
+  if (!have_cli()) return;
+  const ScratchDir scratch;
+  CliRun r = run_cli(scratch, {"axioms", "--analytic", "list"});
+  REQUIRE(r.exit_code == 0);
+  for (const char* name : {"one-minus-relu", "min", "product", "quadratic", "sigmoid", "relu-net", "dummy", "softmax-linear"})
+    CHECK(r.out.find(std::string("\n") + name + " ") != std::string::npos);
+  r = run_cli(scratch, {"explain", "--analytic", "product", "--method", "integrated-gradients", "--out-npy",
+                        scratch / "a.npy"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("closed form: (Δ₀(x′₁ + Δ₁/2), Δ₁(x′₀ + Δ₀/2))") != std::string::npos);
+  const gradlens::Tensor a = gradlens::read_npy(scratch / "a.npy");
+  CHECK(a[0] == doctest::Approx(3.0).epsilon(1e-5));  // x₀x₁/2 each
+  CHECK(a[1] == doctest::Approx(3.0).epsilon(1e-5));
+  r = run_cli(scratch, {"explain", "--analytic", "softmax-linear", "--method", "integrated-gradients", "--json"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("closed_form") == std::string::npos);  // none for IG on a softmax
+}
+
+TEST_CASE("gradlens axioms on an ONNX model: dummy channel, symmetry asserted and refused") {
+  if (!have_cli()) return;
+  const ScratchDir scratch;
+  const std::string model = (fixture("small_cnn") / "model.onnx").string();
+  const std::string input = (fixture("small_cnn") / "input.npy").string();
+  CliRun r = run_cli(scratch, {"axioms", model, input, "--methods", "gradient,saliency"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("gradient  n/c") != std::string::npos);
+  CHECK(r.out.find("pass 0") != std::string::npos);  // the dummy channel
+  CHECK(r.out.find("symmetry n/a") != std::string::npos);
+  r = run_cli(scratch, {"axioms", model, input, "--methods", "gradient", "--symmetric", "0,1"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--symmetric 0,1: the model is not symmetric") != std::string::npos);
+}
+
+TEST_CASE("gradlens axioms: bad input exits 2 with one line naming the flag, method or model") {
+  if (!have_cli()) return;
+  const ScratchDir scratch;
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"axioms", "--analytic", "nope"}, "unknown analytic model 'nope'"},
+      {{"axioms", "--analytic", "min", "--methods", "gradient,nope"}, "nope"},
+      {{"axioms", "--analytic", "min", "--methods", "grad-cam"}, "'grad-cam' gives a layer map"},
+      {{"axioms", "--analytic", "min", "--symmetric", "0"}, "--symmetric"},
+      {{"axioms", "--analytic", "min", "--tolerance", "-1"}, "--tolerance"},
+      {{"axioms", "--analytic", "min", "--steps", "5", "--methods", "gradient"}, "--steps"},
+      {{"axioms", "--analytic", "quadratic", "--symmetric", "0,1"}, "not symmetric"},
+      {{"explain", "--analytic", "nope", "--method", "gradient"}, "unknown analytic model"},
+      {{"explain", "--analytic", "min", "--method", "gradient", "--out-png", scratch / "x.png"}, "--out-png"},
+  };
+  for (const auto& [args, expected] : cases) {
+    INFO(cli_command(args));
+    const CliRun r = run_cli(scratch, args);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(expected) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+}
