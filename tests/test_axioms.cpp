@@ -3,13 +3,15 @@
 // axiom and on a construction known to violate it (Sundararajan et al. 2017: the gradient and
 // input-x-gradient violate sensitivity (a) on 1 − relu(1 − x) at x = 2, integrated gradients
 // satisfies it; saliency's |·| is not linear; a method weighting one feature breaks symmetry and
-// one adding a constant breaks the dummy axiom). The ONNX dummy channel leaves the model's
+// one adding a constant breaks the dummy axiom, one scaled by the layer count breaks
+// implementation invariance). The ONNX dummy channel and the generated twins leave the model's
 // function unchanged.
 #include <cmath>
 
 #include "attribution/axioms/analytic_models.h"
 #include "attribution/axioms/axioms.h"
 #include "attribution/axioms/dummy_channel.h"
+#include "attribution/axioms/twins.h"
 #include "attribution/gradients.h"
 #include "attribution/method.h"
 #include "engine/error.h"
@@ -63,15 +65,17 @@ struct AnalyticSubject {
 // Test-only methods that break one axiom each.
 class Distorted : public Method {
  public:
-  enum class Kind { plus_one, weight_first };
+  enum class Kind { plus_one, weight_first, times_layers };
   explicit Distorted(Kind kind) : kind_(kind) { info_.name = "gradient-distorted"; }
   const MethodInfo& info() const override { return info_; }
   Explanation explain(const Request& r) const override {
     Explanation e = method("gradient").explain(r);
     const int64_t per = e.attribution.numel() / e.attribution.dim(0);
+    const float layers = r.function->model() ? float(r.function->model()->layers().size()) : 1.f;
     for (int64_t k = 0; k < e.attribution.numel(); ++k) {
       if (kind_ == Kind::plus_one) e.attribution[k] += 1.f;
       if (kind_ == Kind::weight_first && k % per == 0) e.attribution[k] *= 2.f;
+      if (kind_ == Kind::times_layers) e.attribution[k] *= layers;
     }
     return e;
   }
@@ -309,4 +313,54 @@ TEST_CASE("axiom checks refuse layer maps and interaction matrices, naming the m
   CHECK_THROWS_WITH_AS(check_axiom_method(method("integrated-hessians")), doctest::Contains("'integrated-hessians'"),
                        Error);
   CHECK_NOTHROW(check_axiom_method(method("integrated-gradients")));
+}
+
+TEST_CASE("implementation invariance: twins compute the same scores; gradient methods pass, a node-counting method fails") {
+  for (const char* name : {"mlp", "gap_cnn", "resnet_tiny"}) {
+    INFO(name);
+    const Graph graph = load_onnx((fixture(name) / "model.onnx").string());
+    std::vector<std::string> skipped;
+    std::vector<Twin> twins = functional_twins(graph, 0, skipped);
+    REQUIRE(!twins.empty());
+    const Model model(graph);
+    const ModelFunction f(model);
+    const Tensor x = read_npy((fixture(name) / "input.npy").string());
+    std::vector<std::unique_ptr<Model>> models;
+    std::vector<std::unique_ptr<ModelFunction>> functions;
+    AxiomSubject s;
+    s.function = &f;
+    s.input = x;
+    s.targets = test::fixture_targets(fixture(name));
+    s.batch = 8;
+    bool changed_weights = false;
+    for (Twin& t : twins) {
+      INFO(t.description);
+      for (const auto& [key, init] : t.graph.initializers)
+        if (graph.initializers.count(key) && !(init.value.shape() == graph.initializers.at(key).value.shape() &&
+                                               test::bitwise_equal(init.value, graph.initializers.at(key).value)))
+          changed_weights = true;
+      models.push_back(std::make_unique<Model>(std::move(t.graph)));
+      functions.push_back(std::make_unique<ModelFunction>(*models.back()));
+      CHECK(twin_output_difference(f, *functions.back(), x, s.targets, 8) < 1e-5);
+      s.twins.push_back(functions.back().get());
+      s.twin_descriptions.push_back(t.description);
+    }
+    CHECK(changed_weights);
+    for (const char* method_name : {"gradient", "input-x-gradient", "guided-backprop"}) {
+      INFO(method_name);
+      const AxiomResult r = check_implementation_invariance(method(method_name), {}, s, {});
+      CHECK(r.verdict == Verdict::pass);
+      CHECK(r.violation < 1e-5);
+    }
+    // Attributions scaled by the number of layers depend on the implementation (the identity twin
+    // adds three nodes; a rescaled or permuted twin has as many as the original).
+    const Distorted counting(Distorted::Kind::times_layers);
+    const AxiomResult r = check_implementation_invariance(counting, {}, s, {});
+    CHECK(r.verdict == Verdict::fail);
+    CHECK(r.violation > 0.1);
+  }
+  // resnet_tiny's BatchNorm chains admit permutations only; mlp's Gemm chain admits all three.
+  std::vector<std::string> skipped;
+  const std::vector<Twin> mlp = functional_twins(load_onnx((fixture("mlp") / "model.onnx").string()), 0, skipped);
+  CHECK(mlp.size() == 7);  // two pairs × (permute, rescale, split) + the identities
 }

@@ -36,6 +36,8 @@ const std::vector<Axiom>& axioms() {
       {"dummy", "a feature f does not depend on gets exactly 0 (sensitivity (b))", check_dummy},
       {"linearity", "A(αf₁ + βf₂) = αA(f₁) + βA(f₂) (relative L2)", check_linearity},
       {"symmetry", "f symmetric in i, j, xᵢ = xⱼ, x′ᵢ = x′ⱼ ⇒ aᵢ = aⱼ (relative)", check_symmetry},
+      {"invariance", "twins computing the same function get the same attributions (relative L2)",
+       check_implementation_invariance},
   };
   return all;
 }

@@ -6,6 +6,7 @@
 //   dummy          a feature f does not depend on gets exactly 0 (sensitivity (b))
 //   linearity      A(αf₁ + βf₂) = α A(f₁) + β A(f₂)
 //   symmetry       f symmetric in i, j, xᵢ = xⱼ and x′ᵢ = x′ⱼ  ⇒  aᵢ = aⱼ
+//   implementation-invariance   functionally equivalent twins g ≡ f  ⇒  A(g) = A(f) (twins.h)
 // Each check runs the method through its ordinary Request (the same code path as explain) and
 // returns a verdict with the measured relative violation.
 #pragma once
@@ -48,10 +49,18 @@ struct AxiomSubject {
   // linearity for a one-class function: f₂ (one class, same input). With several classes f₁ and
   // f₂ are the scores of two classes of the function itself.
   const Function* partner = nullptr;
+  // implementation invariance: functions computing the same as `function` (twins.h), with a line
+  // each saying how they differ; none → not applicable (twins_note says why).
+  std::vector<const Function*> twins;
+  std::vector<std::string> twin_descriptions;
+  std::string twins_note;
 };
 
 struct AxiomSettings {
   double tolerance = 1e-4;               // linearity, symmetry (relative)
+  // implementation invariance: twins round differently, and a path point within rounding of a
+  // ReLU kink or a max-pool tie can switch sides (README, Axioms).
+  double invariance_tolerance = 1e-3;
   double completeness_tolerance = 0.05;  // |Σa − Δf| / |Δf| (IG paper §4: "within 5%")
   int64_t sensitivity_features = 8;      // features sampled for sensitivity (a)
   uint64_t seed = 0;                     // their sample
@@ -63,9 +72,11 @@ AxiomResult check_sensitivity(const Method& m, const Options& o, const AxiomSubj
 AxiomResult check_dummy(const Method& m, const Options& o, const AxiomSubject& s, const AxiomSettings& c);
 AxiomResult check_linearity(const Method& m, const Options& o, const AxiomSubject& s, const AxiomSettings& c);
 AxiomResult check_symmetry(const Method& m, const Options& o, const AxiomSubject& s, const AxiomSettings& c);
+AxiomResult check_implementation_invariance(const Method& m, const Options& o, const AxiomSubject& s,
+                                            const AxiomSettings& c);
 
 struct Axiom {
-  const char* name;  // "completeness", "sensitivity-a", "dummy", "linearity", "symmetry"
+  const char* name;  // "completeness", "sensitivity-a", "dummy", "linearity", "symmetry", "invariance"
   const char* summary;
   AxiomResult (*check)(const Method&, const Options&, const AxiomSubject&, const AxiomSettings&);
 };
@@ -79,6 +90,10 @@ void check_axiom_method(const Method& m);
 // x and `random_points` seeded uniform points in x's range: |f(x) − f(swap x)| / max(|f(x)|, 1).
 double symmetry_defect(const Function& f, const Tensor& x, const std::vector<int64_t>& targets, int64_t i,
                        int64_t j, int64_t batch, int random_points = 8, uint64_t seed = 0);
+
+// Largest |g(x) − f(x)| over the target scores, relative to max(max |f(x)|, 1): a twin must be ~0.
+double twin_output_difference(const Function& f, const Function& g, const Tensor& x, const std::vector<int64_t>& targets,
+                              int64_t batch);
 
 // f₂(x) = Σᵢ sin xᵢ over all features of an example: the linearity partner of one-class functions.
 const Function& sine_sum_function();

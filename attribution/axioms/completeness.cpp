@@ -1,8 +1,10 @@
 // Completeness (Sundararajan et al. 2017 §3, "summation to delta" in DeepLIFT): Σᵢ aᵢ = f(x) − f(x′).
 // A method claims it when it reports a completeness gap (the path methods, FullGrad). The
 // reference Δf is computed here, independently of the method:
-//   methods with a --baseline   f(x) − f(x′), x′ built from the method's own baseline options;
-//   fullgrad                    f(x), with the sum including its bias terms (Srinivas & Fleuret 2019);
+//   methods with a --baseline   f(x) − f(x′), x′ built from the method's own baseline options
+//                               (split-ig: f(γ(α*)) − f(x′), what its left part explains);
+//   fullgrad                    f(x), with the sum including its bias terms (Srinivas & Fleuret 2019;
+//                               constants an analytic function adds untagged are not bias terms);
 //   others that claim it        the change the method reports (e.g. the mean over expected
 //                               gradients' sampled baselines), Σa − gap.
 // Methods that do not claim completeness are measured against f(x) − f(0) and reported, not failed.
@@ -37,10 +39,16 @@ AxiomResult check_completeness(const Method& m, const Options& o, const AxiomSub
     const std::vector<double> fb = target_scores(*s.function, b, s.targets, s.batch);
     for (size_t n = 0; n < size_t(N); ++n) reference[n] = fx[n] - fb[n];
     against = claims ? "f(x) − f(x′), x′ = " + o.text(m.info(), "baseline") : "f(x) − f(0)";
+    if (e.per_example.count("split_score")) {  // Split IG's left part explains f(γ(α*)) − f(x′)
+      const std::vector<double>& split = e.per_example.at("split_score");
+      for (size_t n = 0; n < size_t(N); ++n) reference[n] = split[n] - fb[n];
+      against = "f(γ(α*)) − f(x′) (split-ig's left part), x′ = " + o.text(m.info(), "baseline");
+    }
   } else if (fullgrad) {
     const std::vector<double>& bias = e.per_example.at("bias_term");
     for (size_t n = 0; n < size_t(N); ++n) total[n] += bias[n], reference[n] = fx[n];
-    against = "f(x), with the bias terms in the sum";
+    against = "f(x), with the bias terms of " + (e.notes.count("bias_layers") ? e.notes.at("bias_layers") : "?") +
+              " layers in the sum";
   } else {
     const std::vector<double>& gap = e.per_example.at("completeness_gap");
     for (size_t n = 0; n < size_t(N); ++n) reference[n] = total[n] - gap[n];

@@ -1,6 +1,7 @@
 // gradlens axioms MODEL.onnx INPUT.npy | --analytic NAME [INPUT.npy]  --methods A,B,..
 //                 [--json] [--out DIR] [--symmetric I,J] [tolerances] [method parameters]
-// A methods × axioms table (attribution/axioms/axioms.h): each cell the verdict and the measured
+// A methods × axioms table (attribution/axioms/axioms.h; the ONNX model's dummy channel and
+// functionally equivalent twins are built in memory): each cell the verdict and the measured
 // relative violation; --json prints every check's details; --out DIR writes axioms.txt and
 // axioms.json together (AtomicDirectory).
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include "attribution/axioms/analytic_models.h"
 #include "attribution/axioms/axioms.h"
 #include "attribution/axioms/dummy_channel.h"
+#include "attribution/axioms/twins.h"
 #include "attribution/gradients.h"
 #include "engine/error.h"
 #include "engine/number_text.h"
@@ -31,7 +33,7 @@ const char* const kDefaultMethods =
 
 std::set<std::string> own_flags() {
   return {"methods", "analytic", "target", "score", "batch", "json", "out", "symmetric", "tolerance",
-          "completeness-tolerance", "sensitivity-features", "sensitivity-seed"};
+          "completeness-tolerance", "invariance-tolerance", "sensitivity-features", "sensitivity-seed"};
 }
 
 std::vector<Flag> axioms_flags() {
@@ -46,6 +48,7 @@ std::vector<Flag> axioms_flags() {
       {"symmetric", "I,J", "features (flat indices within an example) the model is symmetric in; checked first", ""},
       {"tolerance", "T", "largest relative violation passing linearity and symmetry", "1e-4"},
       {"completeness-tolerance", "T", "largest relative |Σa − Δf| / |Δf| passing completeness", "0.05"},
+      {"invariance-tolerance", "T", "largest relative L2 between a twin's and the model's attributions passing", "1e-3"},
       {"sensitivity-features", "K", "features sampled for sensitivity (a)", "8"},
       {"sensitivity-seed", "S", "seed of that sample", "0"},
   };
@@ -76,6 +79,8 @@ struct Subject {
   std::string name;  // model path or "analytic NAME"
   std::unique_ptr<Model> model, dummy_model;
   std::unique_ptr<Function> function_owner, dummy_owner;
+  std::vector<std::unique_ptr<Model>> twin_models;
+  std::vector<std::unique_ptr<Function>> twin_functions;
   AxiomSubject s;
 };
 
@@ -118,6 +123,7 @@ void load_analytic(const Args& args, Subject& subject) {
   }
   s.symmetric = m.symmetric;
   s.partner = &sine_sum_function();
+  s.twins_note = "twins are generated from ONNX graphs; an analytic model has none";
 }
 
 void load_onnx(const Args& args, Subject& subject) {
@@ -150,6 +156,17 @@ void load_onnx(const Args& args, Subject& subject) {
     s.dummy_note = "no dummy channel: " + why;
   }
   s.partner = &sine_sum_function();
+  std::vector<std::string> skipped;
+  for (Twin& twin : functional_twins(model.graph(), 0, skipped)) {
+    subject.twin_models.push_back(std::make_unique<Model>(std::move(twin.graph)));
+    subject.twin_functions.push_back(std::make_unique<ModelFunction>(*subject.twin_models.back(), kind));
+    s.twins.push_back(subject.twin_functions.back().get());
+    s.twin_descriptions.push_back(twin.description);
+  }
+  if (s.twins.empty()) {
+    s.twins_note = "no twin: no Conv/Gemm pair joined by channelwise ops";
+    for (const std::string& line : skipped) s.twins_note += "; " + line;
+  }
 }
 
 std::string cell(const AxiomResult& r) {
@@ -197,8 +214,10 @@ std::string results_json(const Subject& subject, const Results& results, const A
   j.begin_object().key("subject").value(subject.name);
   j.key("input_shape").array(subject.s.input.shape().vec());
   j.key("targets").array(subject.s.targets);
+  j.key("twins").array(subject.s.twin_descriptions);
   j.key("settings").begin_object();
   j.key("tolerance").value(settings.tolerance).key("completeness_tolerance").value(settings.completeness_tolerance);
+  j.key("invariance_tolerance").value(settings.invariance_tolerance);
   j.key("sensitivity_features").value(settings.sensitivity_features);
   j.key("sensitivity_seed").value(int64_t(settings.seed));
   j.key("linearity_alpha").value(settings.alpha).key("linearity_beta").value(settings.beta);
@@ -241,6 +260,7 @@ int run_axioms(const std::vector<std::string>& argv) {
   AxiomSettings settings;
   settings.tolerance = positive_double(args, "tolerance");
   settings.completeness_tolerance = positive_double(args, "completeness-tolerance");
+  settings.invariance_tolerance = positive_double(args, "invariance-tolerance");
   settings.sensitivity_features = args.get_int("sensitivity-features", 1, 1 << 20);
   settings.seed = uint64_t(args.get_int("sensitivity-seed", 0, INT64_MAX));
 
