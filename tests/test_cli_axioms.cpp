@@ -59,9 +59,14 @@ TEST_CASE("gradlens axioms on an ONNX model: dummy channel, symmetry asserted an
   const std::string input = (fixture("small_cnn") / "input.npy").string();
   CliRun r = run_cli(scratch, {"axioms", model, input, "--methods", "gradient,saliency"});
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("gradient  n/c") != std::string::npos);
-  CHECK(r.out.find("pass 0") != std::string::npos);  // the dummy channel
+  CHECK(r.out.find("METHOD    completeness  sensitivity-a  dummy   linearity     symmetry  invariance") !=
+        std::string::npos);
+  // gradient: not claimed, sensitive, zero on the dummy channel, linear, invariant on the twins.
+  CHECK(r.out.find("gradient  n/c 0.3       pass 0         pass 0  pass ") != std::string::npos);
+  CHECK(r.out.find("saliency  n/c") != std::string::npos);
+  CHECK(r.out.find("  FAIL 1.7 ") != std::string::npos);  // saliency's |·| is not linear
   CHECK(r.out.find("symmetry n/a") != std::string::npos);
+  CHECK(r.out.find("invariance n/a") == std::string::npos);
   r = run_cli(scratch, {"axioms", model, input, "--methods", "gradient", "--symmetric", "0,1"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--symmetric 0,1: the model is not symmetric") != std::string::npos);
