@@ -364,3 +364,33 @@ TEST_CASE("implementation invariance: twins compute the same scores; gradient me
   const std::vector<Twin> mlp = functional_twins(load_onnx((fixture("mlp") / "model.onnx").string()), 0, skipped);
   CHECK(mlp.size() == 7);  // two pairs × (permute, rescale, split) + the identities
 }
+
+TEST_CASE("analytic twins compute the same function; guided backprop tells min from x₀ − relu(x₀ − x₁)") {
+  for (const AnalyticModel& m : analytic_models()) {
+    const Tensor x = random_tensor(Shape{6, m.features}, 111, -2.f, 2.f);
+    const std::vector<int64_t> targets(6, 0);
+    AnalyticSubject subject(m, x);
+    for (const auto& [description, twin] : m.twins) {
+      INFO(m.name << ": " << description);
+      CHECK(twin_output_difference(m.function, twin, x, targets, 8) < 1e-6);
+      subject.s.twins.push_back(&twin);
+      subject.s.twin_descriptions.push_back(description);
+    }
+    if (m.twins.empty()) continue;
+    INFO(m.name);
+    for (const char* name : {"gradient", "integrated-gradients"}) {
+      const AxiomResult r = check_implementation_invariance(method(name), {}, subject.s, {});
+      CHECK(r.verdict == Verdict::pass);
+    }
+  }
+  // At x = (3, 1) the relu form's only ReLU gets the seed −1, which guided backprop zeroes: its
+  // gradient is (1, 0) there, the minimum's (0, 1).
+  const AnalyticModel& m = analytic_model("min");
+  AnalyticSubject subject(m, row_of(m.input));
+  subject.s.twins = {&m.twins[0].second};
+  subject.s.twin_descriptions = {m.twins[0].first};
+  const AxiomResult r = check_implementation_invariance(method("guided-backprop"), {}, subject.s, {});
+  CHECK(r.verdict == Verdict::fail);
+  CHECK(r.violation == doctest::Approx(std::sqrt(2.0)));
+  CHECK(analytic_model("relu-net").twins.size() == 1);
+}

@@ -52,8 +52,10 @@ AnalyticModel one_minus_relu() {
                   "gradient at x is 0 (the function is flat there): gradient and input-x-gradient violate "
                   "sensitivity (a); integrated gradients gives the whole change 1",
                   1, 1, {2.f}, {0.f},
-                  LambdaFunction([](Tape&, Var x) { return 1.f - relu(1.f - x); }), {}, {}, -1};
+                  LambdaFunction([](Tape&, Var x) { return 1.f - relu(1.f - x); }), {}, {}, -1, {}};
   add_gradient_forms(m.closed_forms, "[x < 1]", [](const Vec& x, int64_t) { return Vec{x[0] < 1 ? 1.0 : 0.0}; });
+  m.twins.push_back({"min(x, 1) with the engine's minimum",
+                      LambdaFunction([](Tape& t, Var x) { return minimum(x, scalar(t, 1.f)); })});
   m.closed_forms["integrated-gradients"] = {
       "f(x) − f(x′) = min(x, 1) − min(x′, 1) (one feature: the whole change)",
       [](const Vec& x, const Vec& b, int64_t) { return Vec{std::min(x[0], 1.0) - std::min(b[0], 1.0)}; }};
@@ -68,7 +70,11 @@ AnalyticModel min_model() {
                   "On a straight path each feature is credited for the part of the path where it is the "
                   "smaller one",
                   2, 1, {3.f, 1.f}, {0.f, 0.f},
-                  LambdaFunction([](Tape&, Var x) { return minimum(column(x, 0), column(x, 1)); }), {}, {0, 1}, -1};
+                  LambdaFunction([](Tape&, Var x) { return minimum(column(x, 0), column(x, 1)); }), {}, {0, 1}, -1, {}};
+  // At ties relu'(0) = 0 gives (1, 0) where the minimum gives (½, ½): the twins differ there only.
+  m.twins.push_back({"x₀ − relu(x₀ − x₁)", LambdaFunction([](Tape&, Var x) {
+                       return column(x, 0) - relu(column(x, 0) - column(x, 1));
+                     })});
   add_gradient_forms(m.closed_forms, "(e₀ if x₀ < x₁, e₁ if x₁ < x₀, (½, ½) at ties)", [](const Vec& x, int64_t) {
     if (x[0] == x[1]) return Vec{0.5, 0.5};
     return x[0] < x[1] ? Vec{1.0, 0.0} : Vec{0.0, 1.0};
@@ -90,7 +96,11 @@ AnalyticModel product() {
                   "the simplest interaction, symmetric in x₀, x₁: from x′ = 0 integrated gradients splits "
                   "f(x) equally, x₀x₁/2 each, while input-x-gradient gives x₀x₁ to each (sum 2f)",
                   2, 1, {2.f, 3.f}, {0.f, 0.f},
-                  LambdaFunction([](Tape&, Var x) { return column(x, 0) * column(x, 1); }), {}, {0, 1}, -1};
+                  LambdaFunction([](Tape&, Var x) { return column(x, 0) * column(x, 1); }), {}, {0, 1}, -1, {}};
+  m.twins.push_back({"((x₀ + x₁)² − (x₀ − x₁)²)/4", LambdaFunction([](Tape&, Var x) {
+                       Var s = column(x, 0) + column(x, 1), d = column(x, 0) - column(x, 1);
+                       return (s * s - d * d) * 0.25f;
+                     })});
   add_gradient_forms(m.closed_forms, "(x₁, x₀)", [](const Vec& x, int64_t) { return Vec{x[1], x[0]}; });
   m.closed_forms["integrated-gradients"] = {
       "(Δ₀(x′₁ + Δ₁/2), Δ₁(x′₀ + Δ₀/2))", [](const Vec& x, const Vec& b, int64_t) {
@@ -117,7 +127,16 @@ AnalyticModel quadratic() {
                   LambdaFunction([](Tape& t, Var x) {
                     return sum(x * matmul(x, transpose(t.constant(kQ), {1, 0})), {1});
                   }),
-                  {}, {}, -1};
+                  {}, {}, -1, {}};
+  m.twins.push_back({"xᵀ((Q + Qᵀ)/2)x, the symmetric part", LambdaFunction([](Tape& t, Var x) {
+                       static const Tensor sym = [] {
+                         Tensor q(Shape{3, 3});
+                         for (int64_t i = 0; i < 3; ++i)
+                           for (int64_t j = 0; j < 3; ++j) q[i * 3 + j] = 0.5f * (kQ[i * 3 + j] + kQ[j * 3 + i]);
+                         return q;
+                       }();
+                       return sum(x * matmul(x, t.constant(sym)), {1});
+                     })});
   add_gradient_forms(m.closed_forms, "(Q + Qᵀ)x", [](const Vec& x, int64_t) { return q_sym_times(x); });
   m.closed_forms["integrated-gradients"] = {"Δ ⊙ (Q + Qᵀ)(x′ + Δ/2)", [](const Vec& x, const Vec& b, int64_t) {
                                               Vec mid(3), d(3);
@@ -146,7 +165,10 @@ AnalyticModel saturating_sigmoid() {
                   LambdaFunction([](Tape& t, Var x) {
                     return sigmoid(matmul(x, t.constant(kSigmoidV)) + float(kSigmoidC));
                   }),
-                  {}, {}, -1};
+                  {}, {}, -1, {}};
+  m.twins.push_back({"(1 + tanh(s/2))/2", LambdaFunction([](Tape& t, Var x) {
+                       return (1.f + tanh((matmul(x, t.constant(kSigmoidV)) + float(kSigmoidC)) * 0.5f)) * 0.5f;
+                     })});
   add_gradient_forms(m.closed_forms, "σ'(s)·v, s = v·x + c", [](const Vec& x, int64_t) {
     const double s = sigma(sigmoid_argument(x)), d = s * (1 - s);
     return Vec{d * kSigmoidV[0], d * kSigmoidV[1], d * kSigmoidV[2]};
@@ -181,7 +203,15 @@ AnalyticModel relu_net() {
                   LambdaFunction([](Tape& t, Var x) {
                     return matmul(relu(matmul(x, t.constant(kNetW)) + t.constant(kNetB)), t.constant(kNetU));
                   }),
-                  {}, {}, -1};
+                  {}, {}, -1, {}};
+  // Hidden units rescaled by α = (2, 0.5, 4): relu(αz)/α = relu(z).
+  m.twins.push_back({"hidden units rescaled by (2, 0.5, 4), output weights by the inverse",
+                     LambdaFunction([](Tape& t, Var x) {
+                       static const Tensor scale(Shape{3}, {2.f, 0.5f, 4.f});
+                       static const Tensor inverse(Shape{3}, {0.5f, 2.f, 0.25f});
+                       Var h = relu((matmul(x, t.constant(kNetW)) + t.constant(kNetB)) * t.constant(scale));
+                       return matmul(h * t.constant(inverse), t.constant(kNetU));
+                     })});
   add_gradient_forms(m.closed_forms, "Σⱼ uⱼ [wⱼ·x + bⱼ > 0] wⱼ", [](const Vec& x, int64_t) {
     Vec g(2, 0.0);
     for (int64_t j = 0; j < 3; ++j)
@@ -207,7 +237,7 @@ AnalyticModel dummy_feature() {
                   "sensitivity (b): f does not depend on x₂, so every method must give x₂ exactly zero", 3, 1,
                   {1.5f, -1.f, 2.f}, {0.f, 0.f, 0.f},
                   LambdaFunction([](Tape&, Var x) { return column(x, 0) * column(x, 0) + 3.f * column(x, 1); }),
-                  {}, {}, 2};
+                  {}, {}, 2, {}};
   add_gradient_forms(m.closed_forms, "(2x₀, 3, 0)", [](const Vec& x, int64_t) { return Vec{2 * x[0], 3.0, 0.0}; });
   m.closed_forms["integrated-gradients"] = {"(Δ₀(2x′₀ + Δ₀), 3Δ₁, 0)", [](const Vec& x, const Vec& b, int64_t) {
                                               const double d0 = x[0] - b[0];
@@ -228,7 +258,7 @@ AnalyticModel softmax_linear() {
                   LambdaFunction([](Tape& t, Var x) {
                     return softmax(matmul(x, transpose(t.constant(kSoftW), {1, 0})) + t.constant(kSoftC), -1);
                   }),
-                  {}, {}, -1};
+                  {}, {}, -1, {}};
   add_gradient_forms(m.closed_forms, "pₖ(Wₖ − Σⱼ pⱼWⱼ)", [](const Vec& x, int64_t k) {
     Vec z(3), p(3);
     double zmax = -1e300, total = 0;

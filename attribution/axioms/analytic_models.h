@@ -36,6 +36,8 @@ struct AnalyticModel {
   std::map<std::string, ClosedForm> closed_forms;  // by method name
   std::vector<int64_t> symmetric;  // {i, j}: f unchanged when features i and j swap; else empty
   int64_t dummy = -1;              // a feature f does not depend on, or -1
+  // The same function written differently (implementation invariance), with how it differs.
+  std::vector<std::pair<std::string, LambdaFunction>> twins;
 };
 
 // The catalogue, in listing order.

@@ -123,7 +123,11 @@ void load_analytic(const Args& args, Subject& subject) {
   }
   s.symmetric = m.symmetric;
   s.partner = &sine_sum_function();
-  s.twins_note = "twins are generated from ONNX graphs; an analytic model has none";
+  for (const auto& [description, twin] : m.twins) {
+    s.twins.push_back(&twin);
+    s.twin_descriptions.push_back(description);
+  }
+  if (m.twins.empty()) s.twins_note = "the analytic model has no twin";
 }
 
 void load_onnx(const Args& args, Subject& subject) {
