@@ -7,11 +7,14 @@
 #include <algorithm>
 
 #include "cli_runner.h"
+#include "io/atomic_file.h"
 #include "io/npy.h"
+#include "onnx_builder.h"
 #include "method_testing.h"
 #include "scratch_dir.h"
 
 using namespace gradlens::test;
+using gradlens::write_file_atomically;
 namespace fs = std::filesystem;
 
 TEST_CASE("gradlens axioms --analytic one-minus-relu: the IG paper's verdicts") {
@@ -93,4 +96,41 @@ TEST_CASE("gradlens axioms: bad input exits 2 with one line naming the flag, met
     CHECK(r.err.find(expected) != std::string::npos);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   }
+}
+
+TEST_CASE("gradlens axioms --symmetric on an ONNX model symmetric in two inputs") {
+  if (!have_cli()) return;
+  using gradlens::test::float_tensor;
+  using gradlens::test::node_proto;
+  using gradlens::test::value_info;
+  const ScratchDir scratch;
+  // y = relu(x·W1)·W2: features 0 and 1 feed hidden units 0 and 1 alike, and rows 0 and 1 of W2
+  // are equal, so swapping the features swaps two units with the same output weights.
+  PbWriter g;
+  g.msg(1, node_proto("MatMul", {"x", "w1"}, {"h"}, "mm1"))
+      .msg(1, node_proto("Relu", {"h"}, {"r"}, "relu"))
+      .msg(1, node_proto("MatMul", {"r", "w2"}, {"y"}, "mm2"))
+      .str(2, "symmetric")
+      .msg(5, float_tensor("w1", {3, 4}, {1.f, 0.f, 0.3f, 0.8f, 0.f, 1.f, 0.3f, 0.8f, -0.7f, -0.7f, 1.1f, -0.4f}))
+      .msg(5, float_tensor("w2", {4, 2}, {1.f, -0.5f, 1.f, -0.5f, -1.2f, 0.3f, 0.6f, 0.7f}))
+      .msg(11, value_info("x", {-1, 3}))
+      .msg(12, value_info("y", {-1, 2}));
+  write_file_atomically(scratch / "sym.onnx", gradlens::test::model_proto(g).bytes());
+  gradlens::write_npy(scratch / "x.npy", gradlens::Tensor(gradlens::Shape{2, 3}, {0.2f, 5.f, 0.3f, 0.3f, -1.f, 2.f}));
+  CliRun r = run_cli(scratch, {"axioms", scratch / "sym.onnx", scratch / "x.npy", "--symmetric", "0,1", "--methods",
+                               "gradient,integrated-gradients,smoothgrad", "--json"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("\"symmetry\":{\"verdict\":\"pass\",\"violation\":0,") != std::string::npos);  // gradient, IG
+  // smoothgrad's noise differs between the two features: on the first example (x₀ = x₁ = 0.2
+  // after symmetrising, units 0 and 1 at −0.01) it switches the two units on in different
+  // samples, so a finite sample is not symmetric.
+  const size_t smooth = r.out.find("{\"method\":\"smoothgrad\"");
+  REQUIRE(smooth != std::string::npos);
+  CHECK(r.out.find("\"symmetry\":{\"verdict\":\"fail\"", smooth) != std::string::npos);
+  // The dummy channel is added to the first MatMul; twins are not made for MatMul layers.
+  CHECK(r.out.find("\"dummy\":{\"verdict\":\"pass\"") != std::string::npos);
+  CHECK(r.out.find("\"invariance\":{\"verdict\":\"n/a\"") != std::string::npos);
+  r = run_cli(scratch, {"axioms", scratch / "sym.onnx", scratch / "x.npy", "--symmetric", "0,2"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--symmetric 0,2: the model is not symmetric") != std::string::npos);
 }
