@@ -10,8 +10,8 @@ namespace gradlens {
 
 namespace {
 
-const std::set<std::string> kChannelwise = {"Relu", "LeakyRelu", "MaxPool", "AveragePool", "GlobalAveragePool",
-                                            "BatchNormalization"};
+const std::set<std::string> kChannelwise = {"Relu",          "LeakyRelu",         "MaxPool",           "AveragePool",
+                                            "GlobalMaxPool", "GlobalAveragePool", "BatchNormalization"};
 
 int64_t int_attribute(const NodeDef& node, const std::string& name, int64_t fallback) {
   auto it = node.attributes.find(name);
@@ -93,13 +93,15 @@ bool find_partner(const Graph& g, const Linear& a, Pair& pair, std::string& why)
   if (!a.bias.empty() && g.initializers.at(a.bias).value.numel() != pair.channels)
     return why = "its bias does not have one value per channel", false;
   std::string t = g.nodes[a.node].outputs[0];
-  std::set<std::string> seen_weights = {a.weight};
+  bool pooled = false;  // after a global pooling [N, C, 1, 1], Flatten(axis 1) keeps the channel order
   while (true) {
     if (is_graph_output(g, t)) return why = "its output '" + t + "' is a graph output", false;
     const std::vector<size_t> r = readers(g, t);
     if (r.size() != 1) return why = "'" + t + "' is read by " + std::to_string(r.size()) + " nodes", false;
     const NodeDef& n = g.nodes[r[0]];
-    if (kChannelwise.count(n.op_type) && n.inputs[0] == t) {
+    const bool flatten = n.op_type == "Flatten" && pooled && int_attribute(n, "axis", 1) == 1;
+    if ((kChannelwise.count(n.op_type) || flatten) && n.inputs[0] == t) {
+      if (n.op_type == "GlobalAveragePool" || n.op_type == "GlobalMaxPool") pooled = true;
       if (n.op_type == "BatchNormalization") {
         for (size_t i = 1; i < 5 && i < n.inputs.size(); ++i)
           if (!g.initializers.count(n.inputs[i]) || g.initializers.at(n.inputs[i]).value.numel() != pair.channels)
