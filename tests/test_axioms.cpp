@@ -7,6 +7,7 @@
 // implementation invariance). The ONNX dummy channel and the generated twins leave the model's
 // function unchanged.
 #include <cmath>
+#include <set>
 
 #include "attribution/axioms/analytic_models.h"
 #include "attribution/axioms/axioms.h"
@@ -15,6 +16,7 @@
 #include "attribution/gradients.h"
 #include "attribution/method.h"
 #include "engine/error.h"
+#include "engine/ops.h"
 #include "io/npy.h"
 #include "io/onnx.h"
 #include "layers/model.h"
@@ -393,4 +395,38 @@ TEST_CASE("analytic twins compute the same function; guided backprop tells min f
   CHECK(r.verdict == Verdict::fail);
   CHECK(r.violation == doctest::Approx(std::sqrt(2.0)));
   CHECK(analytic_model("relu-net").twins.size() == 1);
+}
+
+TEST_CASE("implementation invariance leaves out a twin that computes something else, and says so") {
+  const AnalyticModel& p = analytic_model("product");
+  AnalyticSubject subject(p, random_tensor(Shape{3, 2}, 121, -2.f, 2.f));
+  const LambdaFunction other([](Tape&, Var x) { return column(x, 0) + column(x, 1); });
+  subject.s.twins = {&other};
+  subject.s.twin_descriptions = {"x₀ + x₁"};
+  AxiomResult r = check_implementation_invariance(method("gradient"), {}, subject.s, {});
+  CHECK(r.verdict == Verdict::not_applicable);
+  CHECK(r.detail.find("left out (outputs differ): x₀ + x₁") != std::string::npos);
+  subject.s.twins.push_back(&p.twins[0].second);
+  subject.s.twin_descriptions.push_back(p.twins[0].first);
+  r = check_implementation_invariance(method("gradient"), {}, subject.s, {});
+  CHECK(r.verdict == Verdict::pass);
+  CHECK(r.numbers.at("relative_l2_per_twin").size() == 1);
+}
+
+TEST_CASE("sensitivity (a): the feature sample is seeded") {
+  const AnalyticModel& q = analytic_model("quadratic");
+  const Tensor x = random_tensor(Shape{1, 3}, 131, 0.5f, 2.f);
+  AnalyticSubject s(q, x);
+  AxiomSettings settings;
+  settings.sensitivity_features = 1;
+  std::set<double> chosen;
+  for (uint64_t seed = 0; seed < 12; ++seed) {
+    settings.seed = seed;
+    const AxiomResult a = check_sensitivity(method("gradient"), {}, s.s, settings);
+    const AxiomResult b = check_sensitivity(method("gradient"), {}, s.s, settings);
+    REQUIRE(a.numbers.at("feature").size() == 1);
+    CHECK(a.numbers.at("feature") == b.numbers.at("feature"));
+    chosen.insert(a.numbers.at("feature")[0]);
+  }
+  CHECK(chosen.size() == 3);  // twelve seeds reach every feature
 }
