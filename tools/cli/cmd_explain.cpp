@@ -13,6 +13,7 @@
 #include "io/atomic_file.h"
 #include "io/image.h"
 #include "io/npy.h"
+#include "tools/cli/analytic.h"
 #include "tools/cli/args.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/images.h"
@@ -27,7 +28,7 @@ namespace {
 // Flags handled here rather than passed to the method as parameters.
 std::set<std::string> own_flags() {
   std::set<std::string> own = {"method", "target", "contrast", "score", "batch", "out-npy", "out-png",
-                               "json", "noise", "noise-file", "no-relu"};
+                               "json", "noise", "noise-file", "no-relu", "analytic"};
   for (const Flag& f : preprocessing_flags()) own.insert(f.name);
   for (const Flag& f : rendering_flags()) own.insert(f.name);
   return own;
@@ -46,6 +47,7 @@ std::vector<Flag> explain_flags() {
       {"noise-file", "F.npy", "exact noise draws [N, S, ...] for the noise wrapper", ""},
       {"no-relu", "", "CAM methods: keep the signed map", ""},
       {"out-png", "FILE", "heatmap PNG; with several images FILE-stem.K.png for image K", ""},
+      {"analytic", "NAME", "explain an analytic model (gradlens axioms --analytic list) instead of MODEL.onnx", ""},
   };
   for (const Flag& f : preprocessing_flags()) flags.push_back(f);
   for (const Flag& f : rendering_flags()) flags.push_back(f);
@@ -214,6 +216,11 @@ void print_explain_json(const Args& args, const std::vector<std::string>& argv, 
 int run_explain(const std::vector<std::string>& argv) {
   Args args("explain", explain_flags(), "MODEL.onnx INPUT.npy|IMAGE...|FOLDER... --method NAME");
   if (!args.parse_or_usage(argv)) return 0;
+  if (args.has("analytic")) {
+    GL_CHECK(args.has("method"), "--method is required (gradlens methods lists them)");
+    const Method& am = method(args.get("method"));
+    return run_explain_analytic(args, am, explain_options(args, am.info()));
+  }
   const auto& pos = args.positional();
   const bool tensor_input = check_explain_arguments(args);
   const Method& m = method(args.get("method"));

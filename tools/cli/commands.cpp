@@ -5,6 +5,7 @@ namespace gradlens::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
       {"explain", "explain a model's prediction for an input with an attribution method", run_explain},
+      {"axioms", "check methods against the attribution axioms on a model or an analytic function", run_axioms},
       {"evaluate", "score attribution maps with localisation, complexity and faithfulness metrics", run_evaluate},
       {"compare", "run several methods on images: heatmap grid, .npy files and an HTML report", run_compare},
       {"run", "run a model on inputs and write its outputs", run_run},

@@ -22,5 +22,6 @@ int run_compare(const std::vector<std::string>& args);
 int run_evaluate(const std::vector<std::string>& args);
 int run_rules(const std::vector<std::string>& args);
 int run_verify(const std::vector<std::string>& args);
+int run_axioms(const std::vector<std::string>& args);
 
 }  // namespace gradlens::cli

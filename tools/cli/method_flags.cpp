@@ -1,5 +1,7 @@
 #include "tools/cli/method_flags.h"
 
+#include <algorithm>
+
 #include <set>
 
 #include "attribution/method.h"
@@ -36,7 +38,8 @@ MethodFlags method_options(const Args& args, const std::vector<Flag>& flags, con
   };
   for (const Flag& f : flags)
     if (!own.count(f.name) && args.has(f.name) && !give(f.name, args.get(f.name))) out.unused.push_back(f.name);
-  if (args.flag("no-relu")) out.no_relu_unused = !give("relu", "false");
+  const bool has_no_relu = std::any_of(flags.begin(), flags.end(), [](const Flag& f) { return f.name == "no-relu"; });
+  if (has_no_relu && args.flag("no-relu")) out.no_relu_unused = !give("relu", "false");
   return out;
 }
 
