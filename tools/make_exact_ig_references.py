@@ -14,11 +14,12 @@ the interval is shorter than 1e-13. Then
 with the gradient by torch autograd in float64. Pieces are counted after merging neighbours with
 equal patterns (ties at exact breakpoints aside).
 
-Writes, for small_cnn (baseline: the committed path_baseline.npy, the target: target.npy):
-  path_ig_exact.npy            [N, 3, 32, 32] float64
+Writes, for small_cnn (baseline: the committed path_baseline.npy, the target: target.npy) or the
+fixture named as the first argument (its path_baseline.npy, else zero), into its folder:
+  path_ig_exact.npy            [N, ...] float64 (small_cnn: [2, 3, 32, 32])
   path_ig_exact_segments.npy   [N] float64: pieces per example
 
-Run with Debian's /usr/bin/python3:  /usr/bin/python3 tools/make_exact_ig_references.py
+Run with Debian's /usr/bin/python3:  /usr/bin/python3 tools/make_exact_ig_references.py [small_cnn|mlp]
 """
 
 import hashlib
@@ -105,14 +106,16 @@ def exact_ig(m, x, xb, target):
 
 
 def main():
-    m, x, target, d = mpr.rebuild("small_cnn")
-    xb = torch.from_numpy(np.load(os.path.join(d, "path_baseline.npy"))).double()
+    name = sys.argv[1] if len(sys.argv) > 1 else "small_cnn"
+    m, x, target, d = mpr.rebuild(name)
+    file = os.path.join(d, "path_baseline.npy")
+    xb = torch.from_numpy(np.load(file)).double() if os.path.exists(file) else torch.zeros_like(x)
     out, counts = [], []
     for n in range(x.shape[0]):
         ig, count = exact_ig(m, x[n:n + 1], xb[n:n + 1], target[n:n + 1])
         fx = mpr.scores(m, x[n:n + 1], target[n:n + 1]).item()
         fb = mpr.scores(m, xb[n:n + 1], target[n:n + 1]).item()
-        print(f"small_cnn example {n}: {count} pieces, sum IG {ig.sum().item():.12g}, "
+        print(f"{name} example {n}: {count} pieces, sum IG {ig.sum().item():.12g}, "
               f"f(x) - f(x') {fx - fb:.12g}")
         out.append(ig.numpy())
         counts.append(count)
