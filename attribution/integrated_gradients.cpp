@@ -12,10 +12,17 @@
 // nodes lie inside their cells (Chebyshev–Markov–Stieltjes separation). Σ d_k telescopes to
 // f(x) − f(x′), so IDGI is complete up to rounding (a segment whose gradient is exactly zero
 // contributes nothing). Costs n + 1 extra forwards for the boundary scores.
+//
+// --rule exact (piecewise-linear networks, linear_pieces.h): t ↦ ∇f(γ(t)) is constant on each
+// linear piece [b_k, b_{k+1}] of the path, so with m_k the middle of piece k
+//   IG(x) = (x − x′) ⊙ Σ_k (b_{k+1} − b_k) ∇f(γ(m_k))
+// exactly: a quadrature whose nodes are the midpoints and whose weights are the piece lengths, run
+// through the same path streaming as the other rules, per example (each has its own pieces).
 #include <cmath>
 #include <cstring>
 
 #include "attribution/gradients.h"
+#include "attribution/linear_pieces.h"
 #include "attribution/method.h"
 #include "attribution/path.h"
 #include "engine/error.h"
@@ -24,10 +31,17 @@ namespace gradlens {
 
 namespace {
 
-std::vector<Parameter> ig_parameters(const std::string& default_rule, bool idgi_flag) {
+const char* const kExactRule = "exact";
+
+std::vector<Parameter> ig_parameters(const std::string& default_rule, bool integrated_gradients) {
   std::vector<Parameter> p = quadrature_parameters(default_rule, "50");
   for (const Parameter& q : baseline_parameters()) p.push_back(q);
-  if (idgi_flag) p.push_back({"idgi", "false", "apply the IDGI important-direction correction"});
+  if (integrated_gradients) {
+    for (Parameter& q : p)
+      if (q.name == "rule") q.help += std::string("|") + kExactRule + " (piecewise-linear networks; --steps unused)";
+    p.push_back({"max-segments", "100000", "with --rule exact: most linear segments along a path before it stops"});
+    p.push_back({"idgi", "false", "apply the IDGI important-direction correction"});
+  }
   for (const Parameter& q : path_chunk_parameters()) p.push_back(q);
   return p;
 }
@@ -55,6 +69,7 @@ class IntegratedGradients : public Method {
 
   Explanation explain(const Request& r) const override {
     r.options.check_known(info_);
+    if (!always_idgi_ && r.options.text(info_, "rule") == kExactRule) return explain_exact(r);
     const Quadrature q = parse_quadrature(info_, r.options);
     const Tensor& x = r.input;
     check_path_request(r, info_.name);
@@ -94,6 +109,52 @@ class IntegratedGradients : public Method {
   }
 
  private:
+  // IG = (x − x′) ⊙ Σ_k (b_{k+1} − b_k) ∇f(γ(m_k)) over the linear pieces of each example's path.
+  Explanation explain_exact(const Request& r) const {
+    check_path_request(r, info_.name);
+    GL_CHECK(!r.options.boolean(info_, "idgi"), info_.name, ": --idgi applies to the quadrature rules, not --rule ",
+             kExactRule);
+    const int64_t max_segments = r.options.integer(info_, "max-segments", 1, int64_t(1) << 40);
+    const Tensor& x = r.input;
+    const Tensor baseline = parse_baseline(info_, r);
+    ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));
+    const int64_t N = x.dim(0), per = x.numel() / N;
+
+    Explanation e;
+    e.attribution = Tensor(x.shape());
+    ChunkStats stats;
+    std::vector<double> segments, probes;
+    for (int64_t n = 0; n < N; ++n) {
+      Request one = r;
+      one.input = rows(x, n, n + 1).clone();
+      one.targets = {r.targets[size_t(n)]};
+      if (!r.contrast.empty()) one.contrast = {r.contrast[size_t(n)]};
+      const Tensor b = rows(baseline, n, n + 1).clone();
+      const LinearPieces pieces = straight_path_pieces(*r.function, one.input, b, max_segments,
+                                                       info_.name + " --rule exact", "--max-segments");
+      Quadrature q;
+      q.nodes = pieces.midpoints;
+      for (size_t k = 0; k < q.nodes.size(); ++k) q.weights.push_back(pieces.boundaries[k + 1] - pieces.boundaries[k]);
+      ChunkStats example_stats;
+      const std::vector<double> sum = straight_path_integral(one, b, q, budget, example_stats);
+      stats.add(example_stats);
+      for (int64_t j = 0; j < per; ++j)
+        e.attribution[n * per + j] = float(sum[size_t(j)] * (double(x[n * per + j]) - double(baseline[n * per + j])));
+      segments.push_back(double(pieces.segments()));
+      probes.push_back(double(pieces.probes));
+    }
+    report_completeness(e, example_scores(r, x), example_scores(r, baseline), stats);
+    e.per_example["segments"] = segments;
+    e.notes["rule"] = kExactRule;
+    e.notes["baseline"] = r.options.text(info_, "baseline");
+    int64_t total_probes = 0;
+    for (double p : probes) total_probes += int64_t(p);
+    e.notes["probes"] = std::to_string(total_probes);
+    e.forward_passes = stats.rows + 2 * N + total_probes;
+    e.backward_passes = stats.rows;
+    return e;
+  }
+
   bool always_idgi_;
   MethodInfo info_;
 };

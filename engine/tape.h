@@ -7,7 +7,8 @@
 // needs one — no weight gradient is ever computed.
 //
 // A node may be recorded with a second-order rule (TangentFn) beside its backward; the tape only
-// keeps it: Hessian-vector products live in engine/hessian.h.
+// keeps it: the forward-mode sweep lives in engine/tangent.h, Hessian-vector products in
+// engine/hessian.h.
 #pragma once
 #include <cstdint>
 #include <initializer_list>
@@ -23,7 +24,8 @@ namespace gradlens {
 
 class Tape;
 class BackwardContext;
-class TangentContext;  // engine/hessian.h
+class TangentContext;  // engine/tangent.h
+class TangentSweep;
 class HessianVector;
 
 // What a node is, for observers. `name` and `op` must outlive the run (layers own their strings;
@@ -45,7 +47,7 @@ struct Var {
 };
 
 using BackwardFn = InlineFunction<void(BackwardContext&), 160>;
-// Forward tangent ẏ and curvature terms S_x of a node (engine/hessian.h).
+// Forward tangent ẏ and curvature terms S_x of a node (engine/tangent.h, engine/hessian.h).
 using TangentFn = InlineFunction<void(TangentContext&), 160>;
 
 // Sees every node's value as it is computed and every gradient as it is completed.
@@ -117,6 +119,7 @@ class Tape {
  private:
   friend class BackwardContext;
   friend class HessianVector;  // reads the recorded nodes and the last backward
+  friend class TangentSweep;
   friend class TangentContext;
   struct Node {
     NodeInfo info;

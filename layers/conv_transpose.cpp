@@ -11,11 +11,13 @@
 //   y[g] = B + col2im(col)
 // Backward, input only (W and B are constants in attribution):
 //   col = im2col(g[g]),  dx[g] += W[g] (Cg × Mg·kH·kW) · col                (im2col + GEMM)
+// Tangent: the same map of ẋ without B (linear in x, no curvature term).
 // B, when present, is reported as NodeInfo::bias shaped [M, 1, 1] (FullGrad).
 // GEMM and the im2col/col2im loops are deterministic, so results do not depend on thread count.
 #include <algorithm>
 
 #include "engine/gemm.h"
+#include "engine/tangent.h"
 #include "layers/im2col.h"
 #include "layers/conv_base.h"
 #include "layers/pool_geometry.h"
@@ -39,21 +41,7 @@ class ConvTranspose : public ConvBase {
     const Tensor& x = in[0].value();
     const Plan p = plan(x.shape());
     Tensor y = tape.alloc(p.output_shape());
-    Tensor col = tape.alloc({p.mg * p.kh * p.kw, p.h * p.w});
-    const ColumnGeometry geo = p.columns();
-    const int64_t out_plane = p.out_h() * p.out_w();
-    for (int64_t n = 0; n < p.n; ++n) {
-      for (int64_t g = 0; g < p.group; ++g) {
-        const float* xg = x.data() + (n * p.c + g * p.cg) * p.h * p.w;
-        float* yg = y.data() + (n * p.m + g * p.mg) * out_plane;
-        for (int64_t r = 0; r < p.mg; ++r)
-          std::fill(yg + r * out_plane, yg + (r + 1) * out_plane,
-                    bias_.empty() ? 0.f : bias_[g * p.mg + r]);
-        gemm(p.mg * p.kh * p.kw, p.h * p.w, p.cg, group_weight(p, g), true, xg, false,
-             col.data(), false);
-        col2im_add(geo, col.data(), yg);
-      }
-    }
+    transpose_convolve(p, x.data(), tape.alloc({p.mg * p.kh * p.kw, p.h * p.w}).data(), y.data(), true);
     out[0] = record_output(tape, in, y);
   }
 
@@ -113,6 +101,33 @@ class ConvTranspose : public ConvBase {
     p.win = plan_transposed_window_2d(window_, p.h, p.w, p.kh, p.kw, output_padding_,
                                       output_shape_, *this);
     return p;
+  }
+
+  // y = (B +) col2im(W[g]ᵀ · x[g]) per batch item and group g; col is Mg·kH·kW × H·W scratch.
+  void transpose_convolve(const Plan& p, const float* x, float* col, float* y, bool with_bias) const {
+    const ColumnGeometry geo = p.columns();
+    const int64_t out_plane = p.out_h() * p.out_w();
+    for (int64_t n = 0; n < p.n; ++n) {
+      for (int64_t g = 0; g < p.group; ++g) {
+        const float* xg = x + (n * p.c + g * p.cg) * p.h * p.w;
+        float* yg = y + (n * p.m + g * p.mg) * out_plane;
+        for (int64_t r = 0; r < p.mg; ++r)
+          std::fill(yg + r * out_plane, yg + (r + 1) * out_plane,
+                    with_bias && !bias_.empty() ? bias_[g * p.mg + r] : 0.f);
+        gemm(p.mg * p.kh * p.kw, p.h * p.w, p.cg, group_weight(p, g), true, xg, false, col, false);
+        col2im_add(geo, col, yg);
+      }
+    }
+  }
+
+  // Linear in x: the tangent is the transposed convolution of ẋ without the bias.
+  bool has_tangent() const override { return true; }
+  void tangent(TangentContext& ctx) const override {
+    const Plan p = plan(ctx.input(0).shape());
+    Tensor yt = ctx.alloc(p.output_shape());
+    const Tensor xt = ctx.input_tangent_or_zero(0);
+    transpose_convolve(p, xt.data(), ctx.alloc({p.mg * p.kh * p.kw, p.h * p.w}).data(), yt.data(), false);
+    ctx.set_tangent(yt);
   }
 
   // W[g]: rows g·Cg .. (g+1)·Cg of W viewed as C × (Mg·kH·kW).

@@ -62,6 +62,16 @@ class Layer {
   // Multiply-accumulates of one forward for these input shapes (for `gradlens info`).
   virtual int64_t macs(const std::vector<Shape>& /*inputs*/) const { return 0; }
 
+  // Piecewise-linear layers whose linear piece is not the sign of one element (MaxPool: the
+  // arg-max of each window) locate where that piece ends, for exact integrated gradients
+  // (attribution/linear_pieces.h): fed x + s·ẋ (input 0 and its tangent), the layer stays on the
+  // piece it is on at s = 0 for s in [below, above] (below ≤ 0 ≤ above), which this narrows.
+  // Returns false when the layer has no such rule.
+  virtual bool narrow_linear_piece(const Tensor& /*x*/, const Tensor& /*x_tangent*/, double& /*below*/,
+                                   double& /*above*/) const {
+    return false;
+  }
+
   const NodeDef& node() const { return node_; }
   // Tape identity of output k: named after the ONNX tensor, as users pass it to --layer.
   NodeInfo info(int output = 0, const Tensor* bias = nullptr) const;

@@ -6,6 +6,8 @@
 // (rows, then columns) at ties, as PyTorch. The arg-max is recomputed from x, so nothing but the
 // output is stored. One task per (n, c) plane: each writes only its own plane of dx.
 // Tangent: ẏ = ẋ[arg-max of each window]; piecewise linear, so no curvature term (zero a.e.).
+// Linear piece: the offsets along ẋ over which no window's arg-max changes (narrow_linear_piece).
+#include <algorithm>
 #include <cmath>
 
 #include "engine/hessian.h"
@@ -63,6 +65,35 @@ class MaxPool : public Layer {
       }, min_parallel_tasks(Ho * Wo * win.h.kernel * win.w.kernel));
       ctx.set_tangent(yt);
     });
+  }
+
+  // The arg-max a of a window stays while no other tap k overtakes it: x_k + s ẋ_k = x_a + s ẋ_a
+  // at s = (x_a − x_k) / (ẋ_k − ẋ_a), ahead (s > 0) when ẋ_k > ẋ_a, behind when ẋ_k < ẋ_a. A tap
+  // tied with a and moving apart pins that side to 0 (the scan-order tie-break picks a only there).
+  bool narrow_linear_piece(const Tensor& x, const Tensor& x_tangent, double& below, double& above) const override {
+    const Window2d win = plan(x.shape());
+    const int64_t H = x.dim(2), W = x.dim(3), planes = x.dim(0) * x.dim(1);
+    for (int64_t plane = 0; plane < planes; ++plane) {
+      const float* xp = x.data() + plane * H * W;
+      const float* tp = x_tangent.data() + plane * H * W;
+      for (int64_t oh = 0; oh < win.h.output; ++oh)
+        for (int64_t ow = 0; ow < win.w.output; ++ow) {
+          const int64_t a = argmax(win, xp, oh, ow);
+          int64_t i0, i1, j0, j1;
+          win.h.input_taps(oh, i0, i1);
+          win.w.input_taps(ow, j0, j1);
+          for (int64_t i = i0; i < i1; ++i)
+            for (int64_t j = j0; j < j1; ++j) {
+              const int64_t k = win.h.tap(oh, i) * W + win.w.tap(ow, j);
+              const double gap = double(xp[a]) - double(xp[k]), closing = double(tp[k]) - double(tp[a]);
+              if (k == a || closing == 0.0 || !(gap >= 0.0)) continue;
+              const double s = gap / closing;
+              if (closing > 0) above = std::min(above, s);
+              else below = std::max(below, s);
+            }
+        }
+    }
+    return true;
   }
 
  protected:

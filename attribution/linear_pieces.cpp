@@ -1,0 +1,167 @@
+// Linear pieces of a piecewise-linear network along the straight path (see linear_pieces.h).
+#include "attribution/linear_pieces.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "attribution/path.h"
+#include "engine/error.h"
+#include "engine/tangent.h"
+
+namespace gradlens {
+
+namespace {
+
+// Ops that are linear in every input that varies along the path.
+const std::set<std::string_view> kLinear = {
+    "Add", "Sub", "Neg", "Sum", "Mean", "Identity", "Dropout", "Flatten", "Reshape", "Squeeze", "Unsqueeze",
+    "Transpose", "Concat", "Slice", "Split", "Gather", "Pad", "Tile", "Expand", "Cast", "GlobalAveragePool",
+    "AveragePool", "ReduceMean", "ReduceSum"};
+// Linear in each input, so linear as long as only one of the inputs varies along the path.
+const std::set<std::string_view> kLinearInOne = {"Mul", "MatMul", "Gemm", "Conv", "ConvTranspose", "Einsum"};
+// Linear in input 0 alone (the others are divisors, statistics or slopes: constant).
+const std::set<std::string_view> kLinearInFirst = {"Div", "BatchNormalization"};
+// A kink where input 0 crosses 0.
+const std::set<std::string_view> kKinkAtZero = {"Relu", "LeakyRelu", "PRelu", "Abs"};
+// Piecewise linear, but their breakpoints are not located here.
+const std::set<std::string_view> kUntracked = {"Clip", "HardSigmoid", "Max", "Min", "GlobalMaxPool",
+                                               "ReduceMax", "ReduceMin", "ReduceL1"};
+// Non-differentiable ops whose output does not depend on the input's values.
+const std::set<std::string_view> kValueFree = {"Shape", "Size"};
+
+// Watches a tangent sweep: refuses what is not piecewise linear and narrows [below, above], the
+// offsets s around the probe over which every kink stays on its branch.
+class PieceObserver : public TangentObserver {
+ public:
+  PieceObserver(const Function& f, std::string who) : who_(std::move(who)) {
+    if (const Model* model = f.model())
+      for (const auto& layer : model->layers())
+        for (const std::string& output : layer->node().outputs) layers_[output] = layer.get();
+  }
+  void start() {
+    below = -std::numeric_limits<double>::infinity();
+    above = std::numeric_limits<double>::infinity();
+  }
+
+  void reached(const TangentContext& ctx) override {
+    const std::string_view op = ctx.info().op;
+    if (!ctx.differentiable()) {
+      if (!kValueFree.count(op))
+        refuse(ctx, "is not differentiable along the path (its output jumps, so f is not continuous piecewise linear)");
+      return;
+    }
+    int varying = 0;
+    for (int k = 0; k < ctx.num_inputs(); ++k) varying += ctx.has_tangent(k) ? 1 : 0;
+    if (kLinear.count(op)) return;
+    if (kLinearInOne.count(op)) {
+      if (varying > 1) refuse(ctx, "multiplies two quantities that vary along the path (a product is not piecewise linear)");
+      return;
+    }
+    if (kLinearInFirst.count(op) || kKinkAtZero.count(op) || op == "MaxPool") {
+      for (int k = 1; k < ctx.num_inputs(); ++k)
+        if (ctx.has_tangent(k)) refuse(ctx, "has input ", k, " varying along the path (only input 0 may)");
+      if (op == "MaxPool" && !layer_of(ctx)) refuse(ctx, "is not a layer of the model");
+      return;
+    }
+    if (kUntracked.count(op)) refuse(ctx, "is piecewise linear, but --rule exact does not locate its breakpoints");
+    refuse(ctx, "is not piecewise linear (its derivative varies continuously along the path, so no finite set of "
+           "linear segments integrates it exactly)");
+  }
+
+  void computed(const TangentContext& ctx) override {
+    const std::string_view op = ctx.info().op;
+    if (op == "MaxPool") {
+      layer_of(ctx)->narrow_linear_piece(ctx.input(0), ctx.input_tangent(0), below, above);
+      return;
+    }
+    if (!kKinkAtZero.count(op)) return;
+    // Branch of element i holds while z_i + s ż_i keeps its sign: up to s = −z_i / ż_i.
+    const Tensor& z = ctx.input(0);
+    const Tensor& dz = ctx.input_tangent(0);
+    for (int64_t i = 0; i < z.numel(); ++i) {
+      if (dz[i] == 0.f) continue;
+      const double s = -double(z[i]) / double(dz[i]);
+      if (s > 0) above = std::min(above, s);
+      else if (s < 0) below = std::max(below, s);
+      else above = below = 0;  // on the kink: the branch taken there may hold on neither side
+    }
+  }
+
+  double below = 0, above = 0;
+
+ private:
+  template <class... Parts>
+  [[noreturn]] void refuse(const TangentContext& ctx, const Parts&... parts) const {
+    fail(who_, ": node '", ctx.info().name, "' (", ctx.info().op, ") ", parts...);
+  }
+  const Layer* layer_of(const TangentContext& ctx) const {
+    const auto it = layers_.find(std::string(ctx.info().name));
+    return it == layers_.end() ? nullptr : it->second;
+  }
+
+  std::string who_;
+  std::map<std::string, const Layer*> layers_;
+};
+
+}  // namespace
+
+LinearPieces straight_path_pieces(const Function& f, const Tensor& x, const Tensor& baseline, int64_t max_segments,
+                                  const std::string& who, const std::string& limit_flag) {
+  GL_CHECK(x.rank() >= 2 && x.dim(0) == 1 && baseline.shape() == x.shape(), who,
+           ": exact pieces need one example and a baseline of its shape, got ", x.shape().str(), " and ",
+           baseline.shape().str());
+  if (const auto* m = dynamic_cast<const ModelFunction*>(&f); m && m->kind() != ScoreKind::logit)
+    fail(who, ": the score is ", m->kind() == ScoreKind::prob ? "a probability" : "a log-probability",
+         " (softmax of the logits), which is not piecewise linear in the input; explain the logits (--score logit) "
+         "or use a quadrature --rule");
+  Tensor direction(x.shape()), row(x.shape());
+  for (int64_t i = 0; i < x.numel(); ++i) direction[i] = float(double(x[i]) - double(baseline[i]));
+
+  PieceObserver observer(f, who);
+  Tape tape;
+  struct Found {
+    double lo, hi;
+  };
+  std::vector<Found> found;
+  std::vector<std::pair<double, double>> gaps = {{0.0, 1.0}};
+  LinearPieces pieces;
+  // Each probe covers a piece or halves a gap, so max_segments pieces need at most about that many
+  // probes plus the halvings; the bound only guards against a runaway.
+  const int64_t max_probes = 4 * max_segments + 256;
+  while (!gaps.empty()) {
+    const auto [a, b] = gaps.back();
+    gaps.pop_back();
+    if (b - a <= kGapTolerance) continue;
+    GL_CHECK(pieces.probes < max_probes && int64_t(found.size()) < max_segments, who, ": more than ", max_segments,
+             " linear segments along the path; raise ", limit_flag, " (or use a quadrature --rule)");
+    const double p = 0.5 * (a + b);
+    straight_line(x, baseline, 0, p, row.data());
+    tape.reset();
+    const Var input = tape.input(row, true, "input");
+    const Var scores = f.scores(tape, input);
+    observer.start();
+    TangentSweep sweep(tape, input, direction, scores, false, &observer);
+    ++pieces.probes;
+    const double lo = std::max(a, p + observer.below), hi = std::min(b, p + observer.above);
+    if (hi - lo <= 0) {  // the probe sits on a kink: split the gap there
+      gaps.push_back({p, b});
+      gaps.push_back({a, p});
+      continue;
+    }
+    found.push_back({lo, hi});
+    gaps.push_back({hi, b});
+    gaps.push_back({a, lo});
+  }
+  std::sort(found.begin(), found.end(), [](const Found& u, const Found& v) { return u.lo < v.lo; });
+  pieces.boundaries.push_back(0.0);
+  for (size_t k = 0; k < found.size(); ++k) {
+    pieces.midpoints.push_back(0.5 * (found[k].lo + found[k].hi));
+    pieces.boundaries.push_back(k + 1 < found.size() ? 0.5 * (found[k].hi + found[k + 1].lo) : 1.0);
+  }
+  return pieces;
+}
+
+}  // namespace gradlens
