@@ -1,11 +1,11 @@
-// The README's C++ metric example, compiled and run as written (on the small_cnn fixture).
+// The C++ metric example of tools/docs/evaluation.md, compiled and run as written (on the small_cnn fixture).
 #include <doctest/doctest.h>
 
 #include <cmath>
 
-#include "attribution/metrics/metric.h"
-#include "io/npy.h"
-#include "io/onnx.h"
+#include <gradlens/attribution/metrics/metric.h>
+#include <gradlens/io/npy.h>
+#include <gradlens/io/onnx.h>
 
 using namespace gradlens;
 

@@ -1,10 +1,10 @@
 // The C++ examples of the README, compiled and run as written (on a committed fixture model).
 #include <cmath>
 
-#include "attribution/method.h"
-#include "engine/ops.h"
-#include "io/npy.h"
-#include "io/onnx.h"
+#include <gradlens/attribution/method.h>
+#include <gradlens/engine/ops.h>
+#include <gradlens/io/npy.h>
+#include <gradlens/io/onnx.h>
 #include "support.h"
 
 using namespace gradlens;

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <cstdio>
 
-#include "attribution/gradients.h"
-#include "attribution/method.h"
-#include "engine/error.h"
-#include "io/onnx.h"
+#include <gradlens/attribution/gradients.h>
+#include <gradlens/attribution/method.h>
+#include <gradlens/engine/error.h>
+#include <gradlens/io/onnx.h>
 
 int main(int argc, char** argv) {
   if (argc != 2) {
