@@ -17,6 +17,7 @@
 #include "attribution/method.h"
 #include "engine/error.h"
 #include "engine/ops.h"
+#include "graph_builder.h"
 #include "io/npy.h"
 #include "io/onnx.h"
 #include "layers/model.h"
@@ -365,6 +366,84 @@ TEST_CASE("implementation invariance: twins compute the same scores; gradient me
   std::vector<std::string> skipped;
   const std::vector<Twin> mlp = functional_twins(load_onnx((fixture("mlp") / "model.onnx").string()), 0, skipped);
   CHECK(mlp.size() == 7);  // two pairs × (permute, rescale, split) + the identities
+}
+
+namespace {
+
+// Twins of a built graph: every one computes the original's scores; returns their descriptions.
+std::vector<std::string> checked_twins(const Graph& graph, const Tensor& x, std::vector<std::string>& skipped) {
+  const Model model(graph);
+  const ModelFunction f(model);
+  std::vector<std::string> descriptions;
+  for (Twin& t : functional_twins(graph, 3, skipped)) {
+    INFO(t.description);
+    const Model twin(std::move(t.graph));
+    const ModelFunction g(twin);
+    CHECK(twin_output_difference(f, g, x, {0, 1}, 8) < 1e-5);
+    descriptions.push_back(t.description);
+  }
+  return descriptions;
+}
+
+size_t count_starting(const std::vector<std::string>& v, const std::string& prefix) {
+  return size_t(std::count_if(v.begin(), v.end(), [&](const std::string& s) { return s.rfind(prefix, 0) == 0; }));
+}
+
+}  // namespace
+
+TEST_CASE("twins through residual Adds, grouped and depthwise Convs, MatMul + bias, and permute-only spaces") {
+  using test::GraphBuilder;
+  const Attribute pad1 = Attribute::of(std::vector<int64_t>{1, 1, 1, 1});
+  SUBCASE("a residual block: both summands' producers and both readers of the sum form one space") {
+    GraphBuilder b;
+    b.input("x", {-1, 3, 7, 7});
+    const std::string stem = b.node("Relu", {b.batch_norm(b.conv("x", 3, 6, 3, {{"pads", pad1}}), 6)});
+    const std::string body = b.batch_norm(b.conv(b.node("Relu", {b.conv(stem, 6, 6, 3, {{"pads", pad1}})}), 6, 6, 1), 6);
+    const std::string sum = b.node("Relu", {b.node("Add", {body, stem})});
+    const std::string head = b.node("Add", {b.conv(sum, 6, 6, 1), b.conv(sum, 6, 6, 1)});
+    b.output(b.linear(b.node("Flatten", {b.node("GlobalAveragePool", {head})}, {{"axis", Attribute::of(int64_t(1))}}), 6, 4));
+    std::vector<std::string> skipped;
+    const auto d = checked_twins(b.build(), random_tensor(Shape{2, 3, 7, 7}, 11), skipped);
+    CHECK(std::count(d.begin(), d.end(), "permute 6 channels from 'conv0' and 1 more to 'conv3' and 2 more") == 1);
+    CHECK(count_starting(d, "rescale 6 channels from 'conv0' and 1 more") == 1);
+    CHECK(count_starting(d, "split the last of 6 channels from 'conv0' and 1 more") == 1);
+    CHECK(count_starting(d, "permute 6 channels from 'conv9' and 1 more to 'fc14'") == 1);  // the two-conv Add
+  }
+  SUBCASE("grouped consumers and producers permute within groups; a depthwise Conv is per channel") {
+    GraphBuilder b;
+    b.input("x", {-1, 4, 7, 7});
+    const std::string a = b.node("Relu", {b.conv("x", 4, 8, 3, {{"pads", pad1}})});
+    const std::string grouped = b.node("LeakyRelu", {b.conv(a, 8, 8, 3, {{"pads", pad1}}, 4)});  // groups of 2
+    const std::string dw = b.node("Relu", {b.conv(b.batch_norm(b.conv(grouped, 8, 6, 1), 6), 6, 6, 3, {{"pads", pad1}}, 6)});
+    b.output(b.linear(b.node("Flatten", {b.node("GlobalMaxPool", {b.conv(dw, 6, 5, 1)})}, {{"axis", Attribute::of(int64_t(1))}}), 5, 3));
+    std::vector<std::string> skipped;
+    const auto d = checked_twins(b.build(), random_tensor(Shape{2, 4, 7, 7}, 12), skipped);
+    CHECK(count_starting(d, "permute 8 channels from 'conv0' to 'conv2' (within groups of 2)") == 1);
+    CHECK(count_starting(d, "split the last of 8 channels from 'conv0'") == 0);  // grouped: no split
+    CHECK(count_starting(d, "rescale 8 channels from 'conv2' to 'conv4'") == 1);  // a grouped producer
+    CHECK(count_starting(d, "permute 6 channels from 'conv4' to 'conv8'") == 1);  // through BN and the depthwise Conv
+    CHECK(count_starting(d, "split the last of 6 channels from 'conv4' to 'conv8'") == 1);
+    CHECK(count_starting(d, "permute 6 channels from 'conv6'") == 0);
+  }
+  SUBCASE("MatMul + bias Add (an exported Linear), and a Sigmoid space that is permuted only") {
+    GraphBuilder b;
+    b.input("x", {-1, 5});
+    auto linear = [&](const std::string& in, int64_t i, int64_t o) {
+      return b.node("Add", {b.node("MatMul", {in, b.weight("w" + std::to_string(o) + in, Shape{i, o})}),
+                            b.weight("b" + std::to_string(o) + in, Shape{o})});
+    };
+    const std::string h1 = b.node("Relu", {linear("x", 5, 7)});
+    const std::string h2 = b.node("Sigmoid", {linear(h1, 7, 6)});
+    b.output(linear(h2, 6, 3));
+    std::vector<std::string> skipped;
+    const auto d = checked_twins(b.build(), random_tensor(Shape{2, 5}, 13), skipped);
+    CHECK(count_starting(d, "permute 7 channels from 'MatMul_0'") == 1);
+    CHECK(count_starting(d, "split the last of 7 channels from 'MatMul_0'") == 1);
+    CHECK(count_starting(d, "permute 6 channels from 'MatMul_") == 1);
+    CHECK(count_starting(d, "rescale 6 channels") == 0);
+    CHECK(std::any_of(skipped.begin(), skipped.end(),
+                      [](const std::string& s) { return test::contains(s, "Sigmoid") && test::contains(s, "not positively homogeneous"); }));
+  }
 }
 
 TEST_CASE("analytic twins compute the same function; guided backprop tells min from x₀ − relu(x₀ − x₁)") {

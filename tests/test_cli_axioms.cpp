@@ -127,9 +127,12 @@ TEST_CASE("gradlens axioms --symmetric on an ONNX model symmetric in two inputs"
   const size_t smooth = r.out.find("{\"method\":\"smoothgrad\"");
   REQUIRE(smooth != std::string::npos);
   CHECK(r.out.find("\"symmetry\":{\"verdict\":\"fail\"", smooth) != std::string::npos);
-  // The dummy channel is added to the first MatMul; twins are not made for MatMul layers.
+  // The dummy channel is added to the first MatMul; the 4 hidden units between the MatMuls are
+  // permuted, rescaled and split, and gradient and IG stay the same on those twins.
   CHECK(r.out.find("\"dummy\":{\"verdict\":\"pass\"") != std::string::npos);
-  CHECK(r.out.find("\"invariance\":{\"verdict\":\"n/a\"") != std::string::npos);
+  CHECK(r.out.find("\"invariance\":{\"verdict\":\"n/a\"") == std::string::npos);
+  CHECK(r.out.find("permute 4 channels from 'mm1' to 'mm2'") != std::string::npos);
+  CHECK(r.out.find("\"invariance\":{\"verdict\":\"pass\"") < smooth);
   r = run_cli(scratch, {"axioms", scratch / "sym.onnx", scratch / "x.npy", "--symmetric", "0,2"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--symmetric 0,2: the model is not symmetric") != std::string::npos);

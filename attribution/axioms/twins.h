@@ -1,14 +1,20 @@
 // Functionally equivalent twins of a graph, for implementation invariance (Sundararajan et al.
-// 2017 §2.2: two networks computing the same function must get the same attributions). Between
-// two linear layers A and B (Conv with group 1, or Gemm) joined by a chain of single-consumer
-// channelwise ops (Relu, LeakyRelu, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization):
-//   permute    A's output channels by a seeded permutation π (weights, bias, the BatchNorm
-//              parameters on the way), B's input channels by the same π;
-//   rescale    A's output channel c × α_c (α seeded in [0.5, 2], weights and bias) and B's input
-//              channel c × 1/α_c — exact for positively homogeneous chains (no BatchNorm);
-//   split      A's last output channel duplicated with halved weights and bias, B's weights for
-//              it copied: relu(z) = relu(z/2) + relu(z/2) (no BatchNorm);
-// and, on A's output, the identities Identity, Mul by 1 and Add 0 inserted.
+// 2017 §2.2: two networks computing the same function must get the same attributions).
+// A channel space is the set of tensors carrying the same C channels: entered through the output
+// channels of linear layers (Conv — grouped too —, Gemm, MatMul with a constant weight), closed
+// under per-channel ops (Relu, LeakyRelu, Max/Average/Global pooling, BatchNormalization, a
+// depthwise Conv, a per-channel bias Add, Identity, Dropout, Flatten after a global pooling) and
+// under residual Adds of two such tensors, and left through the input channels of linear layers.
+// Every space that reaches no graph input or output and no channel-mixing op gives:
+//   permute    its channels by a seeded permutation π everywhere: producers' outputs, per-channel
+//              parameters, consumers' inputs (within blocks of the groups of grouped Convs);
+//   rescale    channel c × α_c (α seeded in [0.5, 2]): producers' weights and biases and every
+//              additive per-channel parameter (BatchNorm's β and mean, a depthwise bias) × α_c,
+//              consumers' inputs × 1/α_c — exact because every op inside is positively
+//              homogeneous once its additive parameters scale with it;
+//   split      (ungrouped spaces) the last channel duplicated with halved producers and additive
+//              parameters, the consumers reading both copies: relu(z) = relu(z/2) + relu(z/2);
+// and, on the first space's first producer, the identities Identity, Mul by 1 and Add 0 inserted.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -168,7 +168,7 @@ void load_onnx(const Args& args, Subject& subject) {
     s.twin_descriptions.push_back(twin.description);
   }
   if (s.twins.empty()) {
-    s.twins_note = "no twin: no Conv/Gemm pair joined by channelwise ops";
+    s.twins_note = "no twin: no channels run from one linear layer to another through per-channel ops";
     for (const std::string& line : skipped) s.twins_note += "; " + line;
   }
 }
