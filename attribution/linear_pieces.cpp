@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -44,6 +45,7 @@ class PieceObserver : public TangentObserver {
   void start() {
     below = -std::numeric_limits<double>::infinity();
     above = std::numeric_limits<double>::infinity();
+    signature = 14695981039346656037ull;  // FNV-1a offset basis
   }
 
   void reached(const TangentContext& ctx) override {
@@ -73,6 +75,7 @@ class PieceObserver : public TangentObserver {
 
   void computed(const TangentContext& ctx) override {
     const std::string_view op = ctx.info().op;
+    if (op == "MaxPool" || kKinkAtZero.count(op)) sign(ctx.output_tangent());
     if (op == "MaxPool") {
       layer_of(ctx)->narrow_linear_piece(ctx.input(0), ctx.input_tangent(0), below, above);
       return;
@@ -91,8 +94,23 @@ class PieceObserver : public TangentObserver {
   }
 
   double below = 0, above = 0;
+  // The branch pattern's signature: a hash of every kink's and max-pool's output tangent. On a
+  // piecewise-linear network the tangents are a function of the pattern alone (one row, the same
+  // arithmetic), and two adjacent pieces whose patterns differ differ in some kink's output tangent
+  // (a ReLU switching with ż ≠ 0 changes [z > 0]·ż; a window's arg-max can only pass to a tap with
+  // another ż), so equal signatures on adjacent pieces mean one piece cut by a rounding sliver.
+  uint64_t signature = 0;
 
  private:
+  void sign(const Tensor& tangent) {
+    for (int64_t i = 0; i < tangent.numel(); ++i) {
+      const float v = tangent[i] == 0.f ? 0.f : tangent[i];  // −0 and 0 alike
+      uint32_t bits;
+      std::memcpy(&bits, &v, sizeof bits);
+      for (int b = 0; b < 4; ++b) signature = (signature ^ ((bits >> (8 * b)) & 0xffu)) * 1099511628211ull;
+    }
+  }
+
   template <class... Parts>
   [[noreturn]] void refuse(const TangentContext& ctx, const Parts&... parts) const {
     fail(who_, ": node '", ctx.info().name, "' (", ctx.info().op, ") ", parts...);
@@ -124,6 +142,7 @@ LinearPieces straight_path_pieces(const Function& f, const Tensor& x, const Tens
   Tape tape;
   struct Found {
     double lo, hi;
+    uint64_t signature;
   };
   std::vector<Found> found;
   std::vector<std::pair<double, double>> gaps = {{0.0, 1.0}};
@@ -151,15 +170,21 @@ LinearPieces straight_path_pieces(const Function& f, const Tensor& x, const Tens
       gaps.push_back({a, p});
       continue;
     }
-    found.push_back({lo, hi});
+    found.push_back({lo, hi, observer.signature});
     gaps.push_back({hi, b});
     gaps.push_back({a, lo});
   }
   std::sort(found.begin(), found.end(), [](const Found& u, const Found& v) { return u.lo < v.lo; });
+  // Runs of adjacent pieces on the same branch pattern are one piece (rounding slivers between
+  // crossings predicted from both sides of a kink); its gradient is taken inside the widest part.
   pieces.boundaries.push_back(0.0);
-  for (size_t k = 0; k < found.size(); ++k) {
-    pieces.midpoints.push_back(0.5 * (found[k].lo + found[k].hi));
-    pieces.boundaries.push_back(k + 1 < found.size() ? 0.5 * (found[k].hi + found[k + 1].lo) : 1.0);
+  for (size_t k = 0; k < found.size();) {
+    size_t end = k + 1, widest = k;
+    for (; end < found.size() && found[end].signature == found[k].signature; ++end)
+      if (found[end].hi - found[end].lo > found[widest].hi - found[widest].lo) widest = end;
+    pieces.midpoints.push_back(0.5 * (found[widest].lo + found[widest].hi));
+    pieces.boundaries.push_back(end < found.size() ? 0.5 * (found[end - 1].hi + found[end].lo) : 1.0);
+    k = end;
   }
   return pieces;
 }

@@ -312,4 +312,11 @@ TEST_CASE("exact IG matches the float64 PyTorch reference on the mlp (pattern sa
   const double err = rel_l2(e.attribution, read_npy((dir / "path_ig_exact.npy").string()));
   MESSAGE("mlp exact IG vs PyTorch float64: relative L2 " << err);
   CHECK(err < 1e-5);
+  // The pieces are the reference's (30 and 24), except pieces narrower than kGapTolerance, which
+  // are shared by their neighbours: example 0 has one 4.9e-8 wide at t = 0.018987.
+  const Tensor ref = read_npy((dir / "path_ig_exact_segments.npy").string());
+  const std::vector<double>& segments = e.per_example.at("segments");
+  REQUIRE(segments.size() == 2);
+  CHECK(segments[0] == ref[0] - 1);
+  CHECK(segments[1] == ref[1]);
 }

@@ -98,10 +98,11 @@ def exact_ig(m, x, xb, target):
     for s in range(0, len(mids), BATCH):
         g, _ = mpr.grads(m, at(mids[s:s + BATCH]), target.repeat(len(mids[s:s + BATCH])))
         total += (weights[s:s + BATCH].view(-1, *([1] * (x.dim() - 1))) * g).sum(dim=0)
-    # Pieces: runs of equal patterns (a sliver between two bisection ends at a breakpoint joins one).
+    # Pieces: runs of equal patterns. The slivers (< SMALLEST) left by bisection at a breakpoint are
+    # skipped, not compared: a sliver on the far side of a change would hide it.
     mid_patterns = patterns(m, at(mids))
-    count = 1 + sum(1 for k in range(1, len(pieces))
-                    if mid_patterns[k] != mid_patterns[k - 1] and pieces[k][1] - pieces[k][0] >= SMALLEST)
+    kept = [k for k in range(len(pieces)) if pieces[k][1] - pieces[k][0] >= SMALLEST]
+    count = 1 + sum(1 for a, b in zip(kept, kept[1:]) if mid_patterns[a] != mid_patterns[b])
     return (d[0] * total), count
 
 
