@@ -68,6 +68,8 @@ std::string render_report_html(const Report& r) {
        ".scroll{max-width:100%;overflow-x:auto}\n"
        ".images td,.images th{text-align:center;vertical-align:middle;white-space:nowrap}\n"
        ".images td.prediction{text-align:left;font-size:0.85em}\n"
+       // The prediction column stays in view while the tiles scroll sideways.
+       ".images td.prediction,.images th:first-child{position:sticky;left:0;background:#fff;z-index:1}\n"
        ".images img{image-rendering:pixelated;display:block;margin:auto}\n"
        ".images figcaption{font-size:0.8em}\n"
        ".bars{display:flex;flex-wrap:wrap;gap:2em;align-items:flex-start}\n"
