@@ -167,7 +167,7 @@ Legend scale_legend(const std::vector<const Method*>& chosen, const std::vector<
   bool first = true;
   for (const auto& [clip, methods] : clips) {
     note += first ? " " : "; ";
-    note += clip >= 100 ? "the tile's largest value" : "the tile's " + fixed(clip, "%g") + "th percentile";
+    note += clip >= 100 ? "the tile's largest magnitude" : "the " + fixed(clip, "%g") + "th percentile of the tile's magnitudes";
     note += " (" + methods + ")";
     first = false;
   }
@@ -321,7 +321,9 @@ int run_compare(const std::vector<std::string>& argv) {
     if (!truth.empty()) ri.truth = label(truth[size_t(n)]);
     for (const auto& [c, s] : top_k(scores, n, 5)) ri.top5.push_back({label(c), s, p[size_t(c)]});
     // Grid row label: the file, the prediction with its probability, the explained and true classes.
-    std::vector<std::string> lines = {stems[size_t(n)], "pred: " + label(top), "p = " + fixed(p[size_t(top)], "%.3f")};
+    const std::string& stem = stems[size_t(n)];
+    std::vector<std::string> lines = {stem.size() > 32 ? stem.substr(0, 29) + "..." : stem, "pred: " + label(top),
+                                      "p = " + fixed(p[size_t(top)], "%.3f")};
     if (t != top) lines.push_back("shown: " + label(t) + " p = " + fixed(p[size_t(t)], "%.3f"));
     if (!truth.empty()) lines.push_back("true: " + label(truth[size_t(n)]));
     legend.grid.row_labels.push_back(lines);
