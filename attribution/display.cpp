@@ -11,7 +11,9 @@ namespace gradlens {
 DisplayConvention display_convention(const MethodInfo& info) {
   static const std::set<std::string> pixel_gradients = {"gradient", "saliency", "deconvnet",
                                                         "guided-backprop", "rectgrad", "guided-grad-cam"};
+  static const std::set<std::string> saliency_maps = {"gradient", "saliency"};
   DisplayConvention d;
+  d.overlay = info.layer_map || info.name == "fullgrad" || saliency_maps.count(info.name) > 0;
   if (info.layer_map) {
     d.reduction = ChannelReduction::sum;
     d.sign = Sign::positive;

@@ -9,6 +9,10 @@
 //   image, sign positive, no clipping;
 //   fullgrad: its post-processed saliency map (Explanation::extras["map"], Srinivas & Fleuret
 //   2019 eq. 7), sign positive, no clipping.
+// Overlaid on the image by default where the paper shows the map so: CAMs (Zhou et al. 2016
+// Fig. 1, Selvaraju et al. 2017 Fig. 1), fullgrad (Srinivas & Fleuret 2019 Fig. 1) and the
+// saliency maps gradient/saliency; the guided/deconvnet reconstructions and the attributions
+// that add up to the score are shown alone, as in their papers.
 #pragma once
 #include <string>
 
@@ -22,6 +26,7 @@ struct DisplayConvention {
   Sign sign = Sign::absolute;
   double clip_percentile = 99;  // 100 = no clipping
   std::string extra;            // name of the Explanation extra shown instead of the attribution, or ""
+  bool overlay = false;         // blended over the image by default
 };
 
 DisplayConvention display_convention(const MethodInfo& info);

@@ -1,7 +1,7 @@
 // End to end through the built CLI: `compare` on the gap_cnn fixture with PNGs made here (grid
 // size, .npy files, report.html's <img> count and label names, an unreadable image reported and
-// skipped with exit code 1), `explain` on images agreeing with `compare`, and a headless-Chromium
-// screenshot of the report (skipped with a message when chromium is not installed).
+// skipped with exit code 1) and `explain` on images agreeing with `compare`. The pictures' pixels,
+// and the report in headless Chromium, are checked in test_pictures.cpp.
 #include <stb_image_write.h>
 #include <sys/wait.h>
 
@@ -82,9 +82,11 @@ TEST_CASE("cli: compare writes grid.png, per-image .npy files and a self-contain
   CHECK(err.find("broken.png") != std::string::npos);
   CHECK(err.find("preset none: resize to 28x28, RGB, [0,1]") != std::string::npos);
 
-  // Grid: 2 rows × (image + 3 methods) of 28·4 = 112-pixel cells.
+  // Grid: 2 rows × (image + 3 methods) of 28·4 = 112-pixel cells, a row-label band on the left
+  // and the colour-bar legend on the right (test_pictures.cpp checks what they show).
   const Tensor grid = read_image(out + "/grid.png");
-  CHECK(grid.shape() == Shape{3, 4 + 16 + 2 * (112 + 4), 4 + 4 * (112 + 4)});
+  CHECK(grid.dim(1) >= 4 + 16 + 2 * (112 + 4));
+  CHECK(grid.dim(2) > 4 + 4 * (112 + 4) + 130);
 
   for (const std::string stem : {"ramp", "square"}) {
     CHECK(read_npy(out + "/" + stem + ".gradient.npy").shape() == Shape{1, 3, 28, 28});
@@ -96,8 +98,8 @@ TEST_CASE("cli: compare writes grid.png, per-image .npy files and a self-contain
     CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
 
   const std::string html = slurp(out + "/report.html");
-  CHECK(count(html, "<img") == 2 * (1 + 3));
-  CHECK(count(html, "src=\"data:image/png;base64,") == 8);
+  CHECK(count(html, "<img") == 2 * (1 + 3) + 1);  // one colour bar: every method uses jet
+  CHECK(count(html, "src=\"data:image/png;base64,") == 9);
   CHECK(html.find("http") == std::string::npos);  // nothing external
   int labels_shown = 0;
   for (const auto& l : labels) labels_shown += html.find(l) != std::string::npos;
@@ -132,34 +134,6 @@ TEST_CASE("cli: compare writes grid.png, per-image .npy files and a self-contain
   CHECK(run(std::string(GRADLENS_CLI) + " explain " + model_path() + " " + (dir / "ramp.png") +
             " --method saliency --preset imagenet --json 2> " + (dir / "preset.txt") + " > /dev/null") == 2);
   CHECK(slurp(dir / "preset.txt").find("224x224 but the model takes 28x28") != std::string::npos);
-}
-
-TEST_CASE("cli: report.html renders in headless Chromium") {
-  if (run("command -v chromium > /dev/null 2>&1") != 0) {
-    MESSAGE("chromium is not installed: skipping the headless report check (tools/bootstrap.sh installs it)");
-    return;
-  }
-  ScratchDir dir;
-  make_images(dir);
-  const std::string out = dir / "out";
-  REQUIRE(run(std::string(GRADLENS_CLI) + " compare " + model_path() + " " + (dir / "ramp.png") + " " +
-              (dir / "square.png") + " --methods saliency,grad-cam --quiet --out " + out) == 0);
-  const std::string shot = dir / "shot.png";
-  const std::string profile = dir / "profile";
-  fs::create_directories(profile);
-  const std::string cmd =
-      "chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update "
-      "--disable-sync --no-first-run --user-data-dir=" + profile + " --screenshot=" + shot +
-      " --window-size=1200,900 file://" + out + "/report.html > " + (dir / "chromium.log") + " 2>&1";
-  CHECK(run(cmd) == 0);
-  REQUIRE(fs::exists(shot));
-  const Tensor s = read_image(shot);
-  CHECK(s.dim(1) == 900);
-  CHECK(s.dim(2) == 1200);
-  // Not a single colour: the page shows text and images.
-  int64_t differing = 0;
-  for (int64_t i = 0; i < s.numel(); ++i) differing += s[i] != s[0];
-  CHECK(differing > 1000);
 }
 
 #endif

@@ -441,3 +441,36 @@ TEST_CASE("canvas: grid dimensions, cell placement and titles") {
   CHECK(g2.height == 4 + 16 + (8 + 4));
   CHECK_THROWS_AS(compose_grid({{small}}, {"a", "b"}), Error);
 }
+
+TEST_CASE("canvas: colour bars, wrapped text, row labels and the legend column") {
+  // Vertical: t = 1 at the top, 0 at the bottom; horizontal: t = 0 at the left.
+  const Image8 v = color_bar(Colormap::gray, 5, 2, true);
+  CHECK(v.height == 5);
+  CHECK(v.width == 2);
+  CHECK(v.at(0, 1)[0] == 255);
+  CHECK(v.at(2, 0)[0] == 128);  // t = 0.5 → 127.5, rounded up
+  CHECK(v.at(4, 0)[0] == 0);
+  const Image8 h = color_bar(Colormap::gray, 5, 3, false);
+  CHECK(h.width == 5);
+  CHECK(h.at(2, 0)[0] == 0);
+  CHECK(h.at(0, 4)[0] == 255);
+  const std::vector<std::string> lines = wrap_text("each tile is scaled on its own", 40);
+  CHECK(lines.size() > 1);
+  for (const auto& l : lines) CHECK((text_width(l) <= 40 || l.find(' ') == std::string::npos));
+
+  Image8 cell(20, 20, 3, 100);
+  GridDecorations d;
+  d.row_labels = {{"first row label"}};
+  d.bars = {{Colormap::jet, "jet: m", "max", "", "0"}};
+  d.note = "scaled alone";
+  const Image8 g = compose_grid({{cell}}, {"m"}, d);
+  const int64_t band = text_width("first row label") + 4;
+  CHECK(g.width == 4 + band + (20 + 4) + 4 + 130 + 4);
+  CHECK(g.at(4 + 16, 4 + band)[0] == 100);  // the cell starts after the label band
+  // The bar (64 pixels, the minimum) starts below the caption: its top is jet(1), its bottom jet(0).
+  const int64_t bar_x = 4 + band + 24 + 4, bar_y = 4 + 16 + 11 + 2;
+  CHECK(g.at(bar_y, bar_x)[0] == 128);      // jet(1) = (0.5, 0, 0)
+  CHECK(g.at(bar_y + 63, bar_x)[2] == 128); // jet(0) = (0, 0, 0.5)
+  CHECK(g.height >= bar_y + 64);
+  CHECK_THROWS_AS(compose_grid({{cell}}, {"m"}, GridDecorations{{{"a"}, {"b"}}, {}, ""}), Error);
+}

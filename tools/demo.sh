@@ -64,10 +64,12 @@ arrays=${#npys[@]}
 cat <<TXT
 
 $(say "done. Open these:")
-  $out/grid.png     rows: the $images test images (one per class); columns: the image, then one
-                    heatmap per method (${METHODS//,/, }),
-                    each explaining the class the model predicts for that image
-  $out/report.html  the same, self-contained, with each image's top-5 predictions (label names),
+  $out/grid.png     rows: the $images test images (one per class), labelled with the predicted class
+                    and its probability; columns: the image, then one heatmap per method
+                    (${METHODS//,/, }),
+                    each explaining the class the model predicts for that image; on the right the
+                    colour bar (each tile is scaled on its own: 0 … its max)
+  $out/report.html  the same, self-contained, with each image's top-5 predictions (names, probabilities),
                     every method's parameters and time, and FullGrad's completeness gap
   $out/*.npy        the $arrays raw attributions (<image>.<method>.npy, float32): pixel methods
                     [1,1,28,28] signed and unnormalised, CAMs [1,1,7,7] at the layer's resolution,

@@ -4,6 +4,7 @@
 // <image>.<method>.<extra>.npy) and DIR/report.html (self-contained: top-5 predictions, each
 // method's parameters, time and completeness gap, every image inline). All files are written
 // atomically. An unreadable image is reported and skipped; the exit code is then 1.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -36,8 +37,9 @@ std::vector<Flag> compare_flags() {
   std::vector<Flag> flags = {
       {"methods", "A,B,..", "attribution methods, one column each (gradlens methods lists them)", ""},
       {"out", "DIR", "output folder (created if missing)", ""},
-      {"labels", "FILE", "class names, one per line (line K names class K)", ""},
+      {"labels", "FILE|imagenet", "class names, one per line (line K names class K); imagenet: the 1000 shipped names", ""},
       {"target", "auto|K|K1,K2,..", "class explained: argmax, one for all, or one per image", "auto"},
+      {"truth", "K|K1,K2,..", "true classes (one for all, or one per image), shown beside the predictions", ""},
       {"score", "logit|prob|log-prob", "score explained", "logit"},
       {"batch", "B", "rows per forward/backward", "32"},
       {"no-relu", "", "CAM methods: keep the signed map", ""},
@@ -60,7 +62,25 @@ std::vector<std::string> split_list(const std::string& text) {
   return items;
 }
 
-std::vector<std::string> read_labels(const std::string& path, int64_t classes) {
+// The shipped ImageNet class names (tools/data/imagenet_classes.txt, made by
+// tools/make_imagenet_classes.py): installed as PREFIX/share/gradlens/ beside PREFIX/bin/gradlens,
+// and copied by CMake to BUILD/share/gradlens/ for build/gradlens and build/tests/.
+std::string imagenet_labels_path() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::vector<std::filesystem::path> places;
+  if (!ec)
+    for (const char* up : {"..", "."})
+      places.push_back(exe.parent_path() / up / "share" / "gradlens" / "imagenet_classes.txt");
+  for (const auto& p : places)
+    if (std::filesystem::is_regular_file(p, ec)) return p.lexically_normal().string();
+  throw Error(str("--labels imagenet: the shipped names are not in ",
+                  places.empty() ? std::string("share/gradlens") : places[0].lexically_normal().string(),
+                  "; give --labels tools/data/imagenet_classes.txt from the source tree"));
+}
+
+std::vector<std::string> read_labels(std::string path, int64_t classes) {
+  if (path == "imagenet") path = imagenet_labels_path();
   std::ifstream in(path);
   GL_CHECK(in, path, ": cannot open the labels file");
   std::vector<std::string> labels;
@@ -85,6 +105,76 @@ std::vector<std::string> unique_stems(const std::vector<std::string>& files) {
     stems.push_back(count[s] > 1 ? s + "-" + std::to_string(i) : s);
   }
   return stems;
+}
+
+// Class probabilities of example n: softmax of the logits (exp(s_c − max s) / Σ exp(s_k − max s)),
+// the scores themselves for --score prob, exp of them for --score log-prob.
+std::vector<double> probabilities(const Tensor& scores, int64_t n, ScoreKind kind) {
+  const int64_t C = scores.dim(1);
+  const float* s = scores.data() + n * C;
+  std::vector<double> p(static_cast<size_t>(C));
+  if (kind == ScoreKind::prob) return std::vector<double>(s, s + C);
+  if (kind == ScoreKind::log_prob) {
+    for (int64_t c = 0; c < C; ++c) p[size_t(c)] = std::exp(double(s[c]));
+    return p;
+  }
+  const double top = *std::max_element(s, s + C);
+  double total = 0;
+  for (int64_t c = 0; c < C; ++c) total += p[size_t(c)] = std::exp(double(s[c]) - top);
+  for (double& v : p) v /= total;
+  return p;
+}
+
+std::string fixed(double v, const char* format) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, format, v);
+  return buffer;
+}
+
+// One colour bar per colormap in use (captioned with its methods), ticks from the sign: a
+// diverging map runs −max … 0 … +max, the others 0 … max; and the note on how tiles are scaled.
+struct Legend {
+  GridDecorations grid;
+  std::vector<ReportColorBar> report;
+  std::string note;
+};
+Legend scale_legend(const std::vector<const Method*>& chosen, const std::vector<AppliedRendering>& applied,
+                    const Rendering& rendering) {
+  Legend legend;
+  std::map<std::pair<Colormap, bool>, std::string> bars;  // (colormap, diverging) → methods
+  std::map<double, std::string> clips;                    // clip percentile → methods
+  bool any_overlay = false;
+  for (size_t m = 0; m < chosen.size(); ++m) {
+    const std::string& name = chosen[m]->info().name;
+    std::string& b = bars[{applied[m].colormap, applied[m].sign == Sign::all}];
+    b += (b.empty() ? "" : ", ") + name;
+    std::string& c = clips[applied[m].clip_percentile];
+    c += (c.empty() ? "" : ", ") + name;
+    any_overlay = any_overlay || applied[m].overlay;
+  }
+  for (const auto& [key, methods] : bars) {
+    const auto& [colormap, diverging] = key;
+    ColorBarLegend g;
+    g.colormap = colormap;
+    g.caption = std::string(colormap_name(colormap)) + ": " + methods;
+    g.top = diverging ? "+max" : "max";
+    g.middle = diverging ? "0" : "";
+    g.bottom = diverging ? "-max" : "0";
+    legend.grid.bars.push_back(g);
+    legend.report.push_back({encode_png(color_bar(colormap, 256, 14, false)), g.caption, g.bottom, g.middle, g.top});
+  }
+  std::string note = "Each tile is scaled on its own: max is";
+  bool first = true;
+  for (const auto& [clip, methods] : clips) {
+    note += first ? " " : "; ";
+    note += clip >= 100 ? "the tile's largest magnitude" : "the " + fixed(clip, "%g") + "th percentile of the tile's magnitudes";
+    note += " (" + methods + ")";
+    first = false;
+  }
+  note += ", values beyond are clipped.";
+  if (any_overlay) note += " Overlays blend the colour at alpha " + fixed(rendering.alpha, "%g") + " over the image.";
+  legend.grid.note = legend.note = note;
+  return legend;
 }
 
 Image8 rgb(const Image8& image) {
@@ -113,7 +203,7 @@ int run_compare(const std::vector<std::string>& argv) {
   const bool quiet = args.flag("quiet");
 
   // Method parameters: each given flag goes to every chosen method that declares it.
-  std::set<std::string> own = {"methods", "out", "labels", "target", "score", "batch", "no-relu", "json"};
+  std::set<std::string> own = {"methods", "out", "labels", "target", "truth", "score", "batch", "no-relu", "json"};
   for (const Flag& f : preprocessing_flags()) own.insert(f.name);
   for (const Flag& f : rendering_flags()) own.insert(f.name);
   std::vector<const MethodInfo*> infos;
@@ -139,6 +229,9 @@ int run_compare(const std::vector<std::string>& argv) {
   if (args.has("labels")) labels = read_labels(args.get("labels"), classes);
   auto label = [&](int64_t c) { return labels.empty() ? "class " + std::to_string(c) : labels[size_t(c)] + " (" + std::to_string(c) + ")"; };
   const std::vector<int64_t> targets = parse_targets(args.get("target"), scores, "target");
+  const std::vector<int64_t> predicted = parse_targets("auto", scores, "target");
+  std::vector<int64_t> truth;
+  if (args.has("truth")) truth = parse_targets(args.get("truth"), scores, "truth");
 
   const std::string dir = args.get("out");
   AtomicDirectory staged(dir);  // every file or none (io/atomic_file.h)
@@ -191,6 +284,9 @@ int run_compare(const std::vector<std::string>& argv) {
   report.preprocessing = prep.describe();
   report.score = score_kind_name(kind);
   report.grid_file = "grid.png";
+  report.probability_note = kind == ScoreKind::logit      ? "p: softmax of the logits (the score explained)."
+                            : kind == ScoreKind::prob     ? "p: the score itself, which already is a probability."
+                                                          : "p: exp of the score (a log-probability).";
   report.failures = images.failures;
   std::vector<AppliedRendering> applied;
   for (size_t m = 0; m < chosen.size(); ++m) {
@@ -207,14 +303,30 @@ int run_compare(const std::vector<std::string>& argv) {
     if (gap != explanations[m].per_example.end()) rm.completeness_gap = gap->second;
     report.methods.push_back(rm);
   }
+  Legend legend = scale_legend(chosen, applied, rendering);
+  report.colorbars = legend.report;
+  report.scale_note = legend.note;
   std::vector<std::vector<Image8>> rows;
   for (int64_t n = 0; n < N; ++n) {
     std::vector<Image8> row = {rgb(enlarge(to_image8(images.display[size_t(n)]), rendering.zoom))};
+    // Tiles of the report at least 192 pixels wide, enlarged by a whole factor (crisp pixels).
+    report.tile_width = row[0].width * std::max<int64_t>(1, (192 + row[0].width - 1) / row[0].width);
+    const std::vector<double> p = probabilities(scores, n, kind);
+    const int64_t t = targets[size_t(n)], top = predicted[size_t(n)];
     ReportImage ri;
     ri.file = images.files[size_t(n)];
     ri.original_png = encode_png(row[0]);
-    ri.target = label(targets[size_t(n)]);
-    for (const auto& [c, s] : top_k(scores, n, 5)) ri.top5.emplace_back(label(c), s);
+    ri.target = label(t);
+    ri.target_score = scores[n * classes + t];
+    if (!truth.empty()) ri.truth = label(truth[size_t(n)]);
+    for (const auto& [c, s] : top_k(scores, n, 5)) ri.top5.push_back({label(c), s, p[size_t(c)]});
+    // Grid row label: the file, the prediction with its probability, the explained and true classes.
+    const std::string& stem = stems[size_t(n)];
+    std::vector<std::string> lines = {stem.size() > 32 ? stem.substr(0, 29) + "..." : stem, "pred: " + label(top),
+                                      "p = " + fixed(p[size_t(top)], "%.3f")};
+    if (t != top) lines.push_back("shown: " + label(t) + " p = " + fixed(p[size_t(t)], "%.3f"));
+    if (!truth.empty()) lines.push_back("true: " + label(truth[size_t(n)]));
+    legend.grid.row_labels.push_back(lines);
     for (size_t m = 0; m < chosen.size(); ++m) {
       row.push_back(render_heatmap(explanations[m], n, applied[m], rendering, images.display[size_t(n)]));
       ri.heatmap_png.push_back(encode_png(row.back()));
@@ -224,7 +336,7 @@ int run_compare(const std::vector<std::string>& argv) {
   }
   std::vector<std::string> titles = {"image"};
   for (const Method* m : chosen) titles.push_back(m->info().name);
-  write_png(staged.path("grid.png"), compose_grid(rows, titles));
+  write_png(staged.path("grid.png"), compose_grid(rows, titles, legend.grid));
   written.push_back(dir + "/grid.png");
   write_file_atomically(staged.path("report.html"), render_report_html(report));
   written.push_back(dir + "/report.html");

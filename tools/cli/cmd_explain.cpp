@@ -156,7 +156,7 @@ ExplainOutputs write_explain_outputs(const Args& args, const ExplainInput& in, c
   if (args.has("out-png")) {
     const Tensor& x = in.x;
     GL_CHECK(x.rank() == 4, "--out-png needs image-shaped inputs [N, C, H, W], got ", x.shape().str());
-    const AppliedRendering applied = applied_rendering(rendering, info, e);
+    const AppliedRendering applied = applied_rendering(rendering, info, e, !in.tensor_input);
     outputs.rendering = describe_rendering(applied, rendering);
     const std::string out = args.get("out-png");
     const int64_t N = x.dim(0);
@@ -233,7 +233,7 @@ int run_explain(const std::vector<std::string>& argv) {
            model->graph().inputs.size());
   const ExplainInput in = load_explain_input(args, *model, tensor_input);
   const Rendering rendering = rendering_from_args(args, 1);
-  GL_CHECK(!rendering.overlay || !tensor_input, "--overlay needs image inputs (", pos[1], " is a tensor)");
+  GL_CHECK(rendering.overlay != true || !tensor_input, "--overlay needs image inputs (", pos[1], " is a tensor)");
   ModelFunction f(*model, parse_score_kind(args.get("score")));
   const int64_t batch = args.get_int("batch", 1, 1 << 20);
 

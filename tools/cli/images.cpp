@@ -63,8 +63,9 @@ std::vector<Flag> rendering_flags() {
       {"cmap", colormap_names(), "heatmap colours (bwr for --sign all)", "jet"},
       {"sign", sign_names(), "which part of the attribution is shown (all: diverging map)", "per method"},
       {"clip", "P", "clip at the P-th percentile before scaling to [0,1] (100 = none)", "99 pixel methods, 100 CAMs"},
-      {"reduce", channel_reduction_names(), "channel reduction of pixel attributions", "per method"},
-      {"overlay", "", "blend the heatmap over the (resized) image", ""},
+      {"reduce", channel_reduction_names(), "channel reduction of pixel attributions (sum with --sign all|negative)", "per method"},
+      {"overlay", "", "blend every heatmap over the (resized) image (done by default for CAMs, fullgrad, gradient, saliency)", ""},
+      {"no-overlay", "", "show every heatmap alone, without the image", ""},
       {"alpha", "A", "heatmap weight in the overlay", "0.5"},
       {"zoom", "K", "enlarge heatmaps by K (nearest neighbour)", ""},
   };
@@ -170,19 +171,28 @@ Rendering rendering_from_args(const Args& args, int64_t default_zoom) {
     GL_CHECK(*r.clip > 0 && *r.clip <= 100, "--clip must be in (0, 100], got ", *r.clip);
   }
   if (args.has("reduce")) r.reduce = parse_channel_reduction(args.get("reduce"));
-  r.overlay = args.flag("overlay");
+  GL_CHECK(!(args.flag("overlay") && args.flag("no-overlay")), "--overlay and --no-overlay exclude each other");
+  if (args.flag("overlay")) r.overlay = true;
+  if (args.flag("no-overlay")) r.overlay = false;
   r.alpha = float(args.get_double("alpha"));
   GL_CHECK(r.alpha >= 0.f && r.alpha <= 1.f, "--alpha must be in [0, 1], got ", r.alpha);
-  GL_CHECK(!args.has("alpha") || r.overlay, "--alpha applies with --overlay");
+  GL_CHECK(!args.has("alpha") || r.overlay != false, "--alpha applies to overlays, and --no-overlay is given");
+  if (r.sign && r.reduce && (*r.sign == Sign::all || *r.sign == Sign::negative))
+    GL_CHECK(*r.reduce == ChannelReduction::sum, "--sign ", sign_name(*r.sign), " with --reduce ",
+             channel_reduction_name(*r.reduce), ": the reduction takes |.| over channels, so no negative value is "
+             "left to show; give --reduce sum (or leave --reduce out)");
   r.zoom = args.has("zoom") ? args.get_int("zoom", 1, 64) : default_zoom;
   return r;
 }
 
-AppliedRendering applied_rendering(const Rendering& r, const MethodInfo& info, const Explanation& e) {
+AppliedRendering applied_rendering(const Rendering& r, const MethodInfo& info, const Explanation& e,
+                                   bool image_shown) {
   const DisplayConvention c = display_convention(info);
   AppliedRendering a;
-  a.reduction = r.reduce.value_or(c.reduction);
   a.sign = r.sign.value_or(c.sign);
+  const bool signed_view = a.sign == Sign::all || a.sign == Sign::negative;
+  a.reduction = r.reduce.value_or(signed_view ? ChannelReduction::sum : c.reduction);
+  a.overlay = r.overlay.value_or(c.overlay && image_shown);
   a.clip_percentile = r.clip.value_or(c.clip_percentile);
   a.colormap = a.sign == Sign::all && !r.colormap_given ? Colormap::bwr : r.colormap;
   a.source = !c.extra.empty() && e.extras.count(c.extra) ? c.extra : "attribution";
@@ -195,14 +205,14 @@ Image8 render_heatmap(const Explanation& e, int64_t n, const AppliedRendering& a
   c.extra = a.source == "attribution" ? "" : a.source;
   const Tensor map = example_map(e, n, c, a.reduction, display_image.dim(1), display_image.dim(2));
   Tensor heat = colorize(display_values(map, a.sign, a.clip_percentile), a.colormap);
-  if (r.overlay) heat = overlay(display_image, heat, r.alpha);
+  if (a.overlay) heat = overlay(display_image, heat, r.alpha);
   return enlarge(to_image8(heat), r.zoom);
 }
 
 std::string describe_rendering(const AppliedRendering& a, const Rendering& r) {
   std::string s = str("map=", a.source, " reduce=", channel_reduction_name(a.reduction), " sign=", sign_name(a.sign),
                       " clip=", a.clip_percentile, " cmap=", colormap_name(a.colormap));
-  if (r.overlay) s += str(" overlay alpha=", r.alpha);
+  s += a.overlay ? str(" overlay alpha=", r.alpha) : std::string(" no-overlay");
   return s;
 }
 

@@ -15,7 +15,7 @@
 namespace gradlens::cli {
 
 std::vector<Flag> preprocessing_flags();
-std::vector<Flag> rendering_flags();  // --cmap --sign --clip --reduce --overlay --alpha --zoom
+std::vector<Flag> rendering_flags();  // --cmap --sign --clip --reduce --overlay --no-overlay --alpha --zoom
 // The preset (--preset) adjusted by --resize/--crop/--size/--mean/--std, for the model's input.
 Preprocessing preprocessing_from_args(const Args& args, const Model& model);
 
@@ -47,22 +47,29 @@ struct Rendering {
   std::optional<Sign> sign;
   std::optional<double> clip;
   std::optional<ChannelReduction> reduce;
-  bool overlay = false;
+  std::optional<bool> overlay;  // --overlay / --no-overlay
   float alpha = 0.5f;
   int64_t zoom = 1;
 };
 Rendering rendering_from_args(const Args& args, int64_t default_zoom);
 
-// What was applied for a method: convention with the user's overrides.
+// What was applied for a method: convention with the user's overrides. The channel reduction
+// follows the sign: with --sign all or negative and no --reduce, a method whose convention takes
+// |·| over channels (max-abs, sum-abs) is reduced by the signed sum instead, since |·| leaves no
+// negative value to show; an explicit --reduce max-abs|sum-abs with those signs is an Error
+// naming --reduce sum.
 struct AppliedRendering {
   ChannelReduction reduction;
+  bool overlay;  // blended over the image (the method's convention unless --overlay/--no-overlay)
   Sign sign;
   double clip_percentile;
   Colormap colormap;
   std::string source;  // "attribution" or the extra's name
 };
-AppliedRendering applied_rendering(const Rendering& r, const MethodInfo& info, const Explanation& e);
-// Example n's heatmap (optionally over its display image), enlarged by the zoom.
+// `image_shown`: there is an image to overlay on (false for tensor inputs: no default overlay).
+AppliedRendering applied_rendering(const Rendering& r, const MethodInfo& info, const Explanation& e,
+                                   bool image_shown = true);
+// Example n's heatmap (over its display image when a.overlay), enlarged by the zoom.
 Image8 render_heatmap(const Explanation& e, int64_t n, const AppliedRendering& a, const Rendering& r,
                       const Tensor& display_image);
 

@@ -56,15 +56,26 @@ std::string number(double v, const char* format = "%.4g") {
 }  // namespace
 
 std::string render_report_html(const Report& r) {
+  const std::string tile = std::to_string(r.tile_width);
   std::string h;
+  // The images table never widens the page: it scrolls inside its own box (.scroll), and its cells
+  // never wrap (white-space/flex-wrap), so one image stays one row however many methods there are.
   h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>gradlens compare: " +
        html_escape(r.model) + "</title>\n<style>\n"
        "body{font-family:sans-serif;margin:1.5em;color:#222;background:#fff}\n"
        "table{border-collapse:collapse;margin:0.5em 0}\n"
        "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}\n"
-       "figure{display:inline-block;margin:4px;text-align:center}\n"
-       "figure img{image-rendering:pixelated;border:1px solid #ccc}\n"
-       "figcaption{font-size:0.85em}\n.fail{color:#b00}\n"
+       ".scroll{max-width:100%;overflow-x:auto}\n"
+       ".images td,.images th{text-align:center;vertical-align:middle;white-space:nowrap}\n"
+       ".images td.prediction{text-align:left;font-size:0.85em}\n"
+       // The prediction column stays in view while the tiles scroll sideways.
+       ".images td.prediction,.images th:first-child{position:sticky;left:0;background:#fff;z-index:1}\n"
+       ".images img{image-rendering:pixelated;display:block;margin:auto}\n"
+       ".images figcaption{font-size:0.8em}\n"
+       ".bars{display:flex;flex-wrap:wrap;gap:2em;align-items:flex-start}\n"
+       ".bar{width:258px}\n.bar img{display:block;image-rendering:pixelated;border:1px solid #888}\n"
+       ".ticks{display:flex;justify-content:space-between;font-size:0.8em}\n"
+       ".images .top5 td,.images .top5 th{border:none;padding:0 6px 0 0;text-align:left}\n.fail{color:#b00}\npre{overflow-x:auto}\n"
        "</style>\n</head>\n<body>\n";
   h += "<h1>gradlens compare</h1>\n<p>model <code>" + html_escape(r.model) + "</code>; score " +
        html_escape(r.score) + "; " + html_escape(r.preprocessing) + "; grid <code>" + html_escape(r.grid_file) +
@@ -80,23 +91,46 @@ std::string render_report_html(const Report& r) {
     h += "<tr><td>" + html_escape(m.name) + "</td><td>" + html_escape(m.paper) + "</td><td>" +
          html_escape(m.parameters.empty() ? "—" : m.parameters) + "</td><td>" + number(m.time_ms, "%.1f") +
          "</td><td>" + html_escape(m.rendering) + "</td></tr>\n";
-  h += "</table>\n<h2>Images</h2>\n";
+  h += "</table>\n<h2>Colour scale</h2>\n<div class=\"bars\">\n";
+  for (const ReportColorBar& b : r.colorbars)
+    h += "<div class=\"bar\"><div>" + html_escape(b.caption) + "</div>" + png_img_tag(b.png, "colour bar " + b.caption) +
+         "<div class=\"ticks\"><span>" + html_escape(b.left) + "</span><span>" + html_escape(b.middle) +
+         "</span><span>" + html_escape(b.right) + "</span></div></div>\n";
+  h += "</div>\n<p>" + html_escape(r.scale_note) + "</p>\n<h2>Images</h2>\n<p>" + html_escape(r.probability_note) +
+       "</p>\n<div class=\"scroll\">\n<table class=\"images\">\n<tr><th>prediction</th><th>image</th>";
+  for (const ReportMethod& m : r.methods) h += "<th>" + html_escape(m.name) + "</th>";
+  h += "</tr>\n";
+  auto img = [&](const std::string& png, const std::string& alt) {
+    std::string tag = png_img_tag(png, alt);
+    return tag.insert(tag.size() - 1, " width=\"" + tile + "\" height=\"" + tile + "\"");
+  };
   for (size_t i = 0; i < r.images.size(); ++i) {
-    const ReportImage& img = r.images[i];
-    h += "<section>\n<h3>" + html_escape(img.file) + "</h3>\n<p>explained class: " + html_escape(img.target) +
-         "</p>\n<table>\n<tr><th>top-5</th><th>score</th></tr>\n";
-    for (const auto& [label, score] : img.top5)
-      h += "<tr><td>" + html_escape(label) + "</td><td>" + number(score) + "</td></tr>\n";
-    h += "</table>\n<div>\n<figure>" + png_img_tag(img.original_png, img.file) + "<figcaption>image</figcaption></figure>\n";
+    const ReportImage& im = r.images[i];
+    h += "<tr><td class=\"prediction\"><b>" + html_escape(im.file) + "</b><br>explained class: " +
+         html_escape(im.target) + "<br>";
+    if (!im.truth.empty()) h += "true class: " + html_escape(im.truth) + "<br>";
+    h += "<table class=\"top5\"><tr><th>top-5</th><th>p</th><th>" + html_escape(r.score) + "</th></tr>\n";
+    for (const ReportPrediction& p : im.top5)
+      h += "<tr><td>" + html_escape(p.label) + "</td><td>" + number(p.probability, "%.3f") + "</td><td>" +
+           number(p.score) + "</td></tr>\n";
+    h += "</table></td>\n<td>" + img(im.original_png, im.file) + "</td>\n";
     for (size_t m = 0; m < r.methods.size(); ++m) {
-      std::string caption = html_escape(r.methods[m].name);
-      if (!r.methods[m].completeness_gap.empty())
-        caption += "<br>completeness gap " + number(r.methods[m].completeness_gap[i]);
-      h += "<figure>" + png_img_tag(img.heatmap_png[m], r.methods[m].name + " for " + img.file) + "<figcaption>" +
-           caption + "</figcaption></figure>\n";
+      h += "<td><figure style=\"margin:0\">" + img(im.heatmap_png[m], r.methods[m].name + " for " + im.file);
+      if (!r.methods[m].completeness_gap.empty()) {
+        // Completeness: Σ attribution should equal the score difference; the gap is read against
+        // the size of the score explained.
+        const double gap = r.methods[m].completeness_gap[i];
+        h += "<figcaption>completeness gap " + number(gap) + "<br>= " +
+             (im.target_score != 0 ? number(100 * std::fabs(gap / im.target_score), "%.2g") + "% of |score| " +
+                                         number(std::fabs(im.target_score))
+                                   : std::string("(score 0)")) +
+             "</figcaption>";
+      }
+      h += "</figure></td>\n";
     }
-    h += "</div>\n</section>\n";
+    h += "</tr>\n";
   }
+  h += "</table>\n</div>\n";
   if (!r.receipt.empty()) h += "<h2>Receipt</h2>\n<pre>" + html_escape(r.receipt) + "</pre>\n";
   h += "</body>\n</html>\n";
   return h;

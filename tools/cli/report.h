@@ -18,16 +18,32 @@ struct ReportMethod {
   std::vector<double> completeness_gap;  // empty when the method does not report one
 };
 
+struct ReportPrediction {
+  std::string label;
+  float score = 0;
+  double probability = 0;
+};
+
 struct ReportImage {
   std::string file;
-  std::string original_png;                          // PNG bytes
-  std::vector<std::string> heatmap_png;              // one per method
-  std::vector<std::pair<std::string, float>> top5;   // label, score
-  std::string target;                                // label of the explained class
+  std::string original_png;                // PNG bytes
+  std::vector<std::string> heatmap_png;    // one per method
+  std::vector<ReportPrediction> top5;
+  std::string target, truth;               // labels of the explained and the true class ("" = unknown)
+  double target_score = 0;                 // the explained score f(x), the scale of the completeness gap
+};
+
+// A colour bar of the heatmaps: a horizontal ramp (t = 0 at the left) and its end labels.
+struct ReportColorBar {
+  std::string png, caption, left, middle, right;
 };
 
 struct Report {
   std::string model, preprocessing, score, grid_file;
+  std::string probability_note;  // how the probabilities were obtained from the score
+  std::vector<ReportColorBar> colorbars;
+  std::string scale_note;        // how each tile is scaled
+  int64_t tile_width = 0;        // displayed width of the image tiles (integer multiple of the PNGs')
   std::vector<ReportMethod> methods;
   std::vector<ReportImage> images;
   std::vector<std::string> failures;

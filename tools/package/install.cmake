@@ -20,6 +20,11 @@ install(TARGETS ${GRADLENS_INSTALL_TARGETS} EXPORT gradlensTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} ${CMAKE_INSTALL_INCLUDEDIR}/gradlens)
 
+# The ImageNet class names of `gradlens compare --labels imagenet`, found from bin/ as ../share/gradlens.
+if(TARGET gradlens_cli)
+  install(FILES ${PROJECT_SOURCE_DIR}/tools/data/imagenet_classes.txt DESTINATION ${CMAKE_INSTALL_DATADIR}/gradlens)
+endif()
+
 set(GRADLENS_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/gradlens)
 install(EXPORT gradlensTargets NAMESPACE gradlens:: DESTINATION ${GRADLENS_CMAKE_DIR})
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/gradlensConfig.cmake.in

@@ -15,7 +15,8 @@ model=$src/tests/data/fixtures/small_cnn/model.onnx
 fail() { echo "test_consumer: $*" >&2; exit 1; }
 
 cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "install failed"; }
-for f in include/gradlens/gradlens.h include/gradlens/attribution/method.h include/gradlens/engine/tensor.h bin/gradlens; do
+for f in include/gradlens/gradlens.h include/gradlens/attribution/method.h include/gradlens/engine/tensor.h bin/gradlens \
+         share/gradlens/imagenet_classes.txt; do
   [ -e "$tmp/prefix/$f" ] || fail "not installed: $f"
 done
 pc=$(find "$tmp/prefix" -name gradlens.pc)
@@ -42,6 +43,14 @@ cmake --build "$tmp/cxx" >/dev/null
 "$tmp/cxx/consumer" "$model"
 
 "$tmp/prefix/bin/gradlens" methods >/dev/null || fail "installed CLI"
+# The installed CLI finds its ImageNet names under PREFIX/share/gradlens (the demo model has 10
+# classes, so it reads all 1000 and refuses them, naming the file).
+if "$tmp/prefix/bin/gradlens" compare "$src/tools/demo/fashion_cnn.onnx" "$src/tools/demo/images/0_T-shirt-top.png" \
+     --methods saliency --labels imagenet --quiet --out "$tmp/compare" 2>"$tmp/labels.err"; then
+  fail "--labels imagenet accepted 1000 names for a 10-class model"
+fi
+grep -q "$tmp/prefix/share/gradlens/imagenet_classes.txt: 1000 labels" "$tmp/labels.err" ||
+  fail "installed CLI: --labels imagenet: $(cat "$tmp/labels.err")"
 
 # add_subdirectory(gradlens) in a product: configure only.
 mkdir -p "$tmp/product"
