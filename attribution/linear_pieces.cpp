@@ -16,6 +16,10 @@ namespace gradlens {
 
 namespace {
 
+// Probes per forward + tangent sweep. A constant, not --batch: the rows of a sweep can round a
+// row's forward differently with their number, so the pieces would otherwise depend on --batch.
+constexpr int64_t kProbeRows = 16;
+
 // Ops that are linear in every input that varies along the path.
 const std::set<std::string_view> kLinear = {
     "Add", "Sub", "Neg", "Sum", "Mean", "Identity", "Dropout", "Flatten", "Reshape", "Squeeze", "Unsqueeze",
@@ -42,10 +46,10 @@ class PieceObserver : public TangentObserver {
       for (const auto& layer : model->layers())
         for (const std::string& output : layer->node().outputs) layers_[output] = layer.get();
   }
-  void start() {
-    below = -std::numeric_limits<double>::infinity();
-    above = std::numeric_limits<double>::infinity();
-    signature = 14695981039346656037ull;  // FNV-1a offset basis
+  void start(int64_t rows) {
+    below.assign(size_t(rows), -std::numeric_limits<double>::infinity());
+    above.assign(size_t(rows), std::numeric_limits<double>::infinity());
+    signature.assign(size_t(rows), 14695981039346656037ull);  // FNV-1a offset basis
   }
 
   void reached(const TangentContext& ctx) override {
@@ -73,37 +77,48 @@ class PieceObserver : public TangentObserver {
            "linear segments integrates it exactly)");
   }
 
+  // Row r of the sweep is probe r: its kinks narrow below[r], above[r].
   void computed(const TangentContext& ctx) override {
     const std::string_view op = ctx.info().op;
-    if (op == "MaxPool" || kKinkAtZero.count(op)) sign(ctx.output_tangent());
-    if (op == "MaxPool") {
-      layer_of(ctx)->narrow_linear_piece(ctx.input(0), ctx.input_tangent(0), below, above);
-      return;
-    }
-    if (!kKinkAtZero.count(op)) return;
-    // Branch of element i holds while z_i + s ż_i keeps its sign: up to s = −z_i / ż_i.
+    if (op != "MaxPool" && !kKinkAtZero.count(op)) return;
     const Tensor& z = ctx.input(0);
     const Tensor& dz = ctx.input_tangent(0);
-    for (int64_t i = 0; i < z.numel(); ++i) {
-      if (dz[i] == 0.f) continue;
-      const double s = -double(z[i]) / double(dz[i]);
-      if (s > 0) above = std::min(above, s);
-      else if (s < 0) below = std::max(below, s);
-      else above = below = 0;  // on the kink: the branch taken there may hold on neither side
+    const int64_t rows = int64_t(below.size()), per = z.numel() / rows, out_per = ctx.output_tangent().numel() / rows;
+    GL_CHECK(z.rank() >= 1 && z.dim(0) == rows, who_, ": node '", ctx.info().name, "' (", ctx.info().op,
+             ") has no leading axis of the ", rows, " probes");
+    for (int64_t r = 0; r < rows; ++r) {
+      sign(ctx.output_tangent().data() + r * out_per, out_per, signature[size_t(r)]);
+      double& lo = below[size_t(r)];
+      double& hi = above[size_t(r)];
+      if (op == "MaxPool") {
+        std::vector<int64_t> dims = z.shape().vec();
+        dims[0] = 1;
+        layer_of(ctx)->narrow_linear_piece(Tensor::view(Shape(dims), const_cast<float*>(z.data()) + r * per),
+                                           Tensor::view(Shape(dims), const_cast<float*>(dz.data()) + r * per), lo, hi);
+        continue;
+      }
+      // Branch of element i holds while z_i + s ż_i keeps its sign: up to s = −z_i / ż_i.
+      for (int64_t i = r * per; i < (r + 1) * per; ++i) {
+        if (dz[i] == 0.f) continue;
+        const double s = -double(z[i]) / double(dz[i]);
+        if (s > 0) hi = std::min(hi, s);
+        else if (s < 0) lo = std::max(lo, s);
+        else hi = lo = 0;  // on the kink: the branch taken there may hold on neither side
+      }
     }
   }
 
-  double below = 0, above = 0;
+  std::vector<double> below, above;
   // The branch pattern's signature: a hash of every kink's and max-pool's output tangent. On a
   // piecewise-linear network the tangents are a function of the pattern alone (one row, the same
   // arithmetic), and two adjacent pieces whose patterns differ differ in some kink's output tangent
   // (a ReLU switching with ż ≠ 0 changes [z > 0]·ż; a window's arg-max can only pass to a tap with
   // another ż), so equal signatures on adjacent pieces mean one piece cut by a rounding sliver.
-  uint64_t signature = 0;
+  std::vector<uint64_t> signature;
 
  private:
-  void sign(const Tensor& tangent) {
-    for (int64_t i = 0; i < tangent.numel(); ++i) {
+  static void sign(const float* tangent, int64_t n, uint64_t& signature) {
+    for (int64_t i = 0; i < n; ++i) {
       const float v = tangent[i] == 0.f ? 0.f : tangent[i];  // −0 and 0 alike
       uint32_t bits;
       std::memcpy(&bits, &v, sizeof bits);
@@ -135,8 +150,9 @@ LinearPieces straight_path_pieces(const Function& f, const Tensor& x, const Tens
     fail(who, ": the score is ", m->kind() == ScoreKind::prob ? "a probability" : "a log-probability",
          " (softmax of the logits), which is not piecewise linear in the input; explain the logits (--score logit) "
          "or use a quadrature --rule");
-  Tensor direction(x.shape()), row(x.shape());
-  for (int64_t i = 0; i < x.numel(); ++i) direction[i] = float(double(x[i]) - double(baseline[i]));
+  const int64_t per = x.numel();
+  std::vector<float> step(static_cast<size_t>(per));
+  for (int64_t i = 0; i < per; ++i) step[size_t(i)] = float(double(x[i]) - double(baseline[i]));
 
   PieceObserver observer(f, who);
   Tape tape;
@@ -150,30 +166,48 @@ LinearPieces straight_path_pieces(const Function& f, const Tensor& x, const Tens
   // Each probe covers a piece or halves a gap, so max_segments pieces need at most about that many
   // probes plus the halvings; the bound only guards against a runaway.
   const int64_t max_probes = 4 * max_segments + 256;
+  auto too_many = [&] {
+    fail(who, ": more than ", max_segments, " linear segments along the path; raise ", limit_flag,
+         " (or use a quadrature --rule)");
+  };
   while (!gaps.empty()) {
-    const auto [a, b] = gaps.back();
-    gaps.pop_back();
-    if (b - a <= kGapTolerance) continue;
-    GL_CHECK(pieces.probes < max_probes && int64_t(found.size()) < max_segments, who, ": more than ", max_segments,
-             " linear segments along the path; raise ", limit_flag, " (or use a quadrature --rule)");
-    const double p = 0.5 * (a + b);
-    straight_line(x, baseline, 0, p, row.data());
-    tape.reset();
-    const Var input = tape.input(row, true, "input");
-    const Var scores = f.scores(tape, input);
-    observer.start();
-    TangentSweep sweep(tape, input, direction, scores, false, &observer);
-    ++pieces.probes;
-    const double lo = std::max(a, p + observer.below), hi = std::min(b, p + observer.above);
-    if (hi - lo <= 0) {  // the probe sits on a kink: split the gap there
-      gaps.push_back({p, b});
-      gaps.push_back({a, p});
-      continue;
+    // Up to kProbeRows gaps, last pushed first, probed as the rows of one sweep.
+    std::vector<std::pair<double, double>> batch;
+    while (!gaps.empty() && int64_t(batch.size()) < kProbeRows) {
+      if (gaps.back().second - gaps.back().first > kGapTolerance) batch.push_back(gaps.back());
+      gaps.pop_back();
     }
-    found.push_back({lo, hi, observer.signature});
-    gaps.push_back({hi, b});
-    gaps.push_back({a, lo});
+    if (batch.empty()) break;
+    if (pieces.probes >= max_probes || int64_t(found.size()) >= max_segments) too_many();
+    const int64_t B = int64_t(batch.size());
+    std::vector<int64_t> dims = x.shape().vec();
+    dims[0] = B;
+    Tensor rows{Shape(dims)}, direction{Shape(dims)};
+    for (int64_t r = 0; r < B; ++r) {
+      straight_line(x, baseline, 0, 0.5 * (batch[size_t(r)].first + batch[size_t(r)].second), rows.data() + r * per);
+      std::copy(step.begin(), step.end(), direction.data() + r * per);
+    }
+    tape.reset();
+    const Var input = tape.input(rows, true, "input");
+    const Var scores = f.scores(tape, input);
+    observer.start(B);
+    TangentSweep sweep(tape, input, direction, scores, false, &observer);
+    pieces.probes += B;
+    for (int64_t r = 0; r < B; ++r) {
+      const auto [a, b] = batch[size_t(r)];
+      const double p = 0.5 * (a + b);
+      const double lo = std::max(a, p + observer.below[size_t(r)]), hi = std::min(b, p + observer.above[size_t(r)]);
+      if (hi - lo <= 0) {  // the probe sits on a kink: split the gap there
+        gaps.push_back({p, b});
+        gaps.push_back({a, p});
+        continue;
+      }
+      found.push_back({lo, hi, observer.signature[size_t(r)]});
+      gaps.push_back({hi, b});
+      gaps.push_back({a, lo});
+    }
   }
+  if (int64_t(found.size()) > max_segments) too_many();
   std::sort(found.begin(), found.end(), [](const Found& u, const Found& v) { return u.lo < v.lo; });
   // Runs of adjacent pieces on the same branch pattern are one piece (rounding slivers between
   // crossings predicted from both sides of a kink); its gradient is taken inside the widest part.

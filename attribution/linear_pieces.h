@@ -14,8 +14,8 @@
 // gap [0, 1], each probe sits at the middle of a gap not yet covered and either covers a piece (and
 // leaves the gaps on both sides of it) or, landing exactly on a kink, halves the gap; gaps shorter
 // than kGapTolerance are shared by their neighbours, and adjacent pieces on the same branch pattern
-// (a hash of every kink's output tangent) are one. The probes run one row at a time, so the pieces
-// do not depend on --batch or the thread count.
+// (a hash of every kink's output tangent) are one. The probes run as the rows of sweeps of a fixed
+// 16 (not --batch), so the pieces do not depend on --batch or the thread count.
 //
 // Refused, with one line naming the node: ops that are not piecewise linear (sigmoid, tanh, GELU,
 // softmax, exp, normalisations dividing by a statistic of the input, products of two quantities
