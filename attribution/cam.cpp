@@ -144,13 +144,37 @@ void relu_inplace(Tensor& t) {
   for (int64_t i = 0; i < t.numel(); ++i) t[i] = std::max(t[i], 0.f);
 }
 
+namespace {
+
+// pytorch-grad-cam's scale_cam_image, per example: m ← (m − min m) / (1e-7 + max(m − min m)).
+void min_max_inplace(Tensor& map) {
+  const int64_t N = map.dim(0), per = map.numel() / N;
+  for (int64_t n = 0; n < N; ++n) {
+    float* m = map.data() + n * per;
+    const float lo = *std::min_element(m, m + per);
+    float hi = 0;
+    for (int64_t i = 0; i < per; ++i) hi = std::max(hi, m[i] - lo);
+    for (int64_t i = 0; i < per; ++i) m[i] = (m[i] - lo) / (1e-7f + hi);
+  }
+}
+
+}  // namespace
+
 Tensor finish_layer_map(const MethodInfo& info, const Request& r, Tensor map) {
   if (r.options.boolean(info, "relu")) relu_inplace(map);
+  const std::string normalize = r.options.text(info, "normalize");
+  GL_CHECK(normalize == "none" || normalize == "minmax", info.name, ": --normalize '", normalize,
+           "' is not none or minmax");
+  // minmax, as pytorch-grad-cam: scaled at the layer's resolution, resized, then scaled again
+  // (its BaseCAM rescales the resized map when it aggregates the target layers).
+  if (normalize == "minmax") min_max_inplace(map);
   const std::string up = r.options.text(info, "upsample");
   if (up == "none") return map;
   GL_CHECK(r.input.rank() == 4, info.name, ": --upsample needs image inputs [N,C,H,W], got ",
            r.input.shape().str());
-  return resize(map, r.input.dim(2), r.input.dim(3), parse_resample(up));
+  map = resize(map, r.input.dim(2), r.input.dim(3), parse_resample(up));
+  if (normalize == "minmax") min_max_inplace(map);
+  return map;
 }
 
 std::vector<Parameter> cam_parameters(std::vector<Parameter> extra) {
@@ -158,6 +182,8 @@ std::vector<Parameter> cam_parameters(std::vector<Parameter> extra) {
       {"layer", "auto", "tensor name of a 4-D activation (gradlens info lists them), or a PyTorch module path in one"},
       {"relu", "true", "apply ReLU to the map (--no-relu keeps it signed)"},
       {"upsample", "none", "none (layer resolution), bilinear or nearest to the input size"},
+      {"normalize", "none", "none, or minmax: each map scaled to [0, 1] (before and after --upsample), as "
+                            "pytorch-grad-cam; --upsample bilinear --normalize minmax reproduces its maps"},
   };
   p.insert(p.end(), extra.begin(), extra.end());
   return p;

@@ -52,6 +52,8 @@ const std::vector<Case>& cases() {
       {"rectgrad_q10", "rectgrad", {{"percentile", "10"}}},
       {"grad-cam", "grad-cam"},
       {"grad-cam_no-relu", "grad-cam", {{"relu", "false"}}},
+      // pytorch-grad-cam's maps (tools/make_cam_normalize_references.py).
+      {"grad-cam_pytorch-grad-cam", "grad-cam", {{"upsample", "bilinear"}, {"normalize", "minmax"}}},
       {"grad-cam-pp", "grad-cam-pp"},
       // Without noise every copy is x itself, so the averaged G, G², G³ are Grad-CAM++'s.
       {"grad-cam-pp", "smooth-grad-cam-pp", {{"noise-level", "0"}, {"samples", "3"}}},

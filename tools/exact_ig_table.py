@@ -6,7 +6,9 @@ once per quadrature rule and step count, and prints (Markdown) the relative L2 e
 ||A_rule - A_exact|| / ||A_exact|| over the whole batch, and the linear segments per example.
 
 Models: the small_cnn fixture (its two inputs and targets, the committed dark-noise baseline
-path_baseline.npy) and the mlp fixture (zero baseline).
+path_baseline.npy), the mlp fixture (zero baseline), and the shipped demo model on its first two
+images (tools/demo/images.npy, zero baseline, the predicted class; about 3 minutes per image for the
+exact run on two cores).
 
 Run from the repository root after building:  /usr/bin/python3 tools/exact_ig_table.py [build/gradlens]
 """
@@ -24,6 +26,7 @@ STEPS = [8, 16, 32, 64, 128]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "tests", "data", "fixtures", "small_cnn")
 MLP = os.path.join(ROOT, "tests", "data", "fixtures", "mlp")
+DEMO = os.path.join(ROOT, "tools", "demo")
 
 
 def targets(d):
@@ -36,6 +39,8 @@ MODELS = [
      ["--baseline", os.path.join(FIXTURE, "path_baseline.npy"), "--target", targets(FIXTURE)]),
     ("mlp fixture (2 inputs, zero baseline)", os.path.join(MLP, "model.onnx"), os.path.join(MLP, "input.npy"),
      ["--baseline", "zero", "--target", targets(MLP)]),
+    ("demo model (first 2 images, zero baseline, predicted class)", os.path.join(DEMO, "fashion_cnn.onnx"),
+     "first-two", ["--baseline", "zero"]),
 ]
 
 
@@ -49,7 +54,10 @@ def main():
     cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "gradlens")
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "a.npy")
+        first_two = os.path.join(tmp, "demo2.npy")
+        np.save(first_two, np.load(os.path.join(DEMO, "images.npy"))[:2])
         for title, model, inputs, extra in MODELS:
+            inputs = first_two if inputs == "first-two" else inputs
             exact, info = run(cli, model, inputs, extra + ["--rule", "exact"], out)
             segments = [int(s) for s in find(info, "segments")]
             gaps = [abs(g) for g in find(info, "completeness_gap")]
