@@ -7,8 +7,16 @@
 #include <string>
 #include <vector>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <regex>
+
 #include "attribution/method.h"
 #include "cli_runner.h"
+#include "io/atomic_file.h"
+#include "io/npy.h"
+#include "onnx_builder.h"
 #include "scratch_dir.h"
 #include "support.h"
 
@@ -32,7 +40,6 @@ std::string line_of(const std::string& text, const std::string& prefix) {
   }
   return "";
 }
-}  // namespace
 
 // "[a, b: 50; c: 10]" → {50: {a, b}, 10: {c}}, in order.
 std::vector<std::pair<std::string, std::vector<std::string>>> default_groups(const std::string& line) {
@@ -58,6 +65,54 @@ std::vector<std::pair<std::string, std::vector<std::string>>> default_groups(con
   }
   return groups;
 }
+
+
+// y = x·W (4 classes of 3 features), optionally followed by a final Softmax, written to `file`.
+const std::vector<float> kW = {0.5f, -1.f, 2.f, 0.25f, 1.5f, 0.f, -0.5f, 1.f, -2.f, 0.75f, 0.3f, -0.6f};
+void write_linear_model(const std::string& file, bool softmax) {
+  using test::node_proto;
+  test::PbWriter g;
+  g.msg(1, node_proto("MatMul", {"x", "w"}, {softmax ? "logits" : "y"}, "mm"));
+  if (softmax) {
+    test::PbWriter axis = test::attribute("axis", 2);
+    axis.i64(3, -1);
+    g.msg(1, node_proto("Softmax", {"logits"}, {"y"}, "softmax", {axis}));
+  }
+  g.str(2, "linear").msg(5, test::float_tensor("w", {3, 4}, kW));
+  g.msg(11, test::value_info("x", {-1, 3})).msg(12, test::value_info("y", {-1, 4}));
+  write_file_atomically(file, test::model_proto(g).bytes());
+}
+const Tensor kX(Shape{2, 3}, {1.f, 0.5f, -1.f, 0.2f, -0.3f, 2.f});
+
+// softmax(x_n·W) in double.
+std::vector<double> linear_probabilities(int64_t n) {
+  std::vector<double> z(4, 0.0), p(4);
+  for (int c = 0; c < 4; ++c)
+    for (int i = 0; i < 3; ++i) z[size_t(c)] += double(kX[n * 3 + i]) * double(kW[size_t(i * 4 + c)]);
+  double top = *std::max_element(z.begin(), z.end()), total = 0;
+  for (int c = 0; c < 4; ++c) total += p[size_t(c)] = std::exp(z[size_t(c)] - top);
+  for (double& v : p) v /= total;
+  return p;
+}
+
+// The summary's block of example n: the text from "example n" to the next example.
+std::string example_block(const std::string& out, int n) {
+  const size_t at = out.find("\nexample " + std::to_string(n));
+  if (at == std::string::npos) return "";
+  const size_t end = out.find("\nexample ", at + 1);
+  return out.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+// "class: probability" pairs of a summary's top-k line, in order.
+std::vector<std::pair<int, double>> top_pairs(const std::string& block) {
+  std::vector<std::pair<int, double>> pairs;
+  const std::string top = line_of(block, "top-");
+  const std::regex item("([0-9]+): ([0-9.]+) \\(");
+  for (auto it = std::sregex_iterator(top.begin(), top.end(), item); it != std::sregex_iterator(); ++it)
+    pairs.emplace_back(std::stoi((*it)[1]), std::stod((*it)[2]));
+  return pairs;
+}
+}  // namespace
 
 TEST_CASE("cli help: a flag several methods declare lists every method's default, equal ones grouped") {
   if (!test::have_cli()) return;
@@ -95,4 +150,70 @@ TEST_CASE("cli help: a flag several methods declare lists every method's default
   for (const auto& [value, names] : groups)
     for (const std::string& name : names) ig50 |= name == "integrated-gradients" && value == "50";
   CHECK(ig50);
+}
+
+TEST_CASE("cli explain without an output flag prints top classes, target and the map's statistics") {
+  if (!test::have_cli()) return;
+  test::ScratchDir scratch;
+  write_linear_model(scratch / "linear.onnx", false);
+  write_linear_model(scratch / "softmax.onnx", true);
+  write_npy(scratch / "x.npy", kX);
+
+  // The gradient of logit t is column t of W: the statistics are known in closed form.
+  const test::CliRun r = test::run_cli(scratch, {"explain", scratch / "linear.onnx", scratch / "x.npy", "--method",
+                                                 "gradient", "--target", "1,3"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.out, "gradient on 2 example(s) of shape [2,3], score logit"));
+  CHECK(contains(r.out, "probabilities: softmax of the scores"));
+  const int targets[] = {1, 3};
+  for (int n = 0; n < 2; ++n) {
+    const std::string block = example_block(r.out, n);
+    INFO(block);
+    const int t = targets[n];
+    CHECK(contains(block, "target class " + std::to_string(t)));
+    const std::vector<double> p = linear_probabilities(n);
+    const auto pairs = top_pairs(block);
+    REQUIRE(pairs.size() == 4);  // top-5 of 4 classes
+    for (size_t k = 0; k < pairs.size(); ++k) {
+      CHECK(std::fabs(pairs[k].second - p[size_t(pairs[k].first)]) < 6e-5);
+      if (k) CHECK(pairs[k].second <= pairs[k - 1].second);
+    }
+    const double col[] = {kW[size_t(t)], kW[size_t(4 + t)], kW[size_t(8 + t)]};
+    char want[160];
+    std::snprintf(want, sizeof want, "map [1,3]: min %.4g, max %.4g, mean |a| %.4g, sum %.6g",
+                  std::min({col[0], col[1], col[2]}), std::max({col[0], col[1], col[2]}),
+                  (std::fabs(col[0]) + std::fabs(col[1]) + std::fabs(col[2])) / 3, col[0] + col[1] + col[2]);
+    CHECK(contains(block, want));
+    CHECK(!contains(block, "completeness"));  // the gradient claims no completeness
+  }
+
+  // A final Softmax: its input is explained, and its output is what is shown as probabilities.
+  const test::CliRun s = test::run_cli(scratch, {"explain", scratch / "softmax.onnx", scratch / "x.npy", "--method",
+                                                 "integrated-gradients", "--steps", "4"});
+  INFO(s.out << s.err);
+  REQUIRE(s.exit_code == 0);
+  CHECK(contains(s.out, "the model's output 'y' already is a probability (it ends in Softmax)"));
+  for (int n = 0; n < 2; ++n) {
+    const std::string block = example_block(s.out, n);
+    const std::vector<double> p = linear_probabilities(n);
+    const auto pairs = top_pairs(block);
+    REQUIRE(pairs.size() == 4);
+    CHECK(contains(block, "target class " + std::to_string(pairs[0].first)));  // auto: the argmax
+    for (const auto& [c, prob] : pairs) CHECK(std::fabs(prob - p[size_t(c)]) < 6e-5);
+    // IG of a linear function is exact: the gap is rounding only, relative to the score.
+    const std::regex gap("completeness gap (\\S+) \\((\\S+) % of the score");
+    std::smatch m;
+    REQUIRE(std::regex_search(block, m, gap));
+    CHECK(std::fabs(std::stod(m[1])) < 1e-5);
+  }
+
+  // --score prob: the scores already are probabilities, shown as they are.
+  const test::CliRun q = test::run_cli(scratch, {"explain", scratch / "softmax.onnx", scratch / "x.npy", "--method",
+                                                 "gradient", "--score", "prob"});
+  REQUIRE(q.exit_code == 0);
+  CHECK(contains(q.out, "the scores are probabilities (--score prob)"));
+  for (const auto& [c, prob] : top_pairs(example_block(q.out, 1)))
+    CHECK(std::fabs(prob - linear_probabilities(1)[size_t(c)]) < 6e-5);
+  CHECK(q.err.empty());
 }

@@ -1,6 +1,8 @@
 // gradlens explain MODEL.onnx INPUT... --method NAME [options] [--out-npy FILE] [--out-png FILE] [--json]
+// Without an output flag it prints a readable summary: top-5 classes, target, map statistics.
 // INPUT is one .npy/.pb tensor, or image files and folders of images (preprocessed to one batch;
 // an unreadable image is reported and skipped, and the exit code is 1 at the end).
+#include <algorithm>
 #include <cmath>
 #include <chrono>
 #include <cstdio>
@@ -70,8 +72,6 @@ bool check_explain_arguments(const Args& args) {
   const auto& pos = args.positional();
   GL_CHECK(pos.size() >= 2, "expected MODEL.onnx and an INPUT (see gradlens explain --help)");
   GL_CHECK(args.has("method"), "--method is required (gradlens methods lists them)");
-  GL_CHECK(args.has("out-npy") || args.has("out-png") || args.flag("json"),
-           "nothing to do: give --out-npy FILE, --out-png FILE and/or --json");
   return is_tensor_input(args, pos);
 }
 
@@ -211,6 +211,85 @@ void print_explain_json(const Args& args, const std::vector<std::string>& argv, 
   j.end_object();
   std::printf("%s\n", j.str().c_str());
 }
+// How the summary turns scores into probabilities, and what it says about it: the model's own
+// output when it ends in Softmax/LogSoftmax (ModelFunction then scores the Softmax's input).
+struct ProbabilityView {
+  enum class From { softmax, as_is, exp } from;
+  std::string note;
+};
+ProbabilityView probability_view(const Model& model, ScoreKind kind) {
+  const std::string output = model.graph().outputs[0].name, logits = model.logits_name();
+  if (kind == ScoreKind::prob) return {ProbabilityView::From::as_is, "the scores are probabilities (--score prob)"};
+  if (kind == ScoreKind::log_prob)
+    return {ProbabilityView::From::exp, "exp of the scores, which are log-probabilities (--score log-prob)"};
+  if (logits != output)
+    return {ProbabilityView::From::softmax, "the model's output '" + output +
+                                                "' already is a probability (it ends in Softmax); shown is the "
+                                                "softmax of its input '" + logits + "', the logits explained"};
+  return {ProbabilityView::From::softmax, "softmax of the scores (the model's outputs, taken as logits)"};
+}
+
+// Row n of the scores as probabilities, in double.
+std::vector<double> probabilities(const Tensor& scores, int64_t n, ProbabilityView::From from) {
+  const int64_t C = scores.dim(1);
+  const float* s = scores.data() + n * C;
+  std::vector<double> p(static_cast<size_t>(C));
+  if (from == ProbabilityView::From::as_is) {
+    for (int64_t c = 0; c < C; ++c) p[size_t(c)] = s[c];
+  } else if (from == ProbabilityView::From::exp) {
+    for (int64_t c = 0; c < C; ++c) p[size_t(c)] = std::exp(double(s[c]));
+  } else {  // softmax, shifted by the row's max
+    double top = s[0], total = 0;
+    for (int64_t c = 1; c < C; ++c) top = std::max(top, double(s[c]));
+    for (int64_t c = 0; c < C; ++c) total += p[size_t(c)] = std::exp(double(s[c]) - top);
+    for (double& v : p) v /= total;
+  }
+  return p;
+}
+
+// Without an output flag: per example the top-5 classes, the target and the map's statistics.
+void print_explain_summary(const Model& model, const ExplainInput& in, const MethodInfo& info, const Request& r,
+                           const Tensor& scores, ScoreKind kind, const Explanation& e) {
+  const int64_t N = in.x.dim(0), C = scores.dim(1);
+  const Tensor& a = e.attribution;
+  const int64_t per = a.numel() / N;
+  Shape row = a.shape();
+  row[0] = 1;
+  const ProbabilityView view = probability_view(model, kind);
+  std::printf("%s on %lld example(s) of shape %s, score %s\n", info.name.c_str(), (long long)N,
+              in.x.shape().str().c_str(), score_kind_name(kind));
+  if (C > 1) std::printf("probabilities: %s\n", view.note.c_str());
+  const auto gap = e.per_example.find("completeness_gap");
+  for (int64_t n = 0; n < N; ++n) {
+    std::printf("\nexample %lld", (long long)n);
+    if (!in.tensor_input) std::printf(" (%s)", in.images.files[size_t(n)].c_str());
+    const int64_t t = r.targets[size_t(n)];
+    std::printf(": target class %lld, score %.6g", (long long)t, double(scores[n * C + t]));
+    if (!r.contrast.empty()) std::printf(" (minus class %lld)", (long long)r.contrast[size_t(n)]);
+    std::printf("\n");
+    if (C > 1) {
+      const std::vector<double> p = probabilities(scores, n, view.from);
+      std::printf("  top-%lld:", (long long)std::min<int64_t>(5, C));
+      for (const auto& [c, s] : top_k(scores, n, 5))
+        std::printf("  %lld: %.4f (%s %.4g)", (long long)c, p[size_t(c)], score_kind_name(kind), double(s));
+      std::printf("\n");
+    }
+    const float* v = a.data() + n * per;
+    double lo = v[0], hi = v[0], abs_sum = 0, sum = 0;
+    for (int64_t i = 0; i < per; ++i) {
+      lo = std::min(lo, double(v[i])), hi = std::max(hi, double(v[i]));
+      abs_sum += std::fabs(double(v[i])), sum += v[i];
+    }
+    std::printf("  map %s: min %.4g, max %.4g, mean |a| %.4g, sum %.6g\n", row.str().c_str(), lo, hi,
+                abs_sum / double(per), sum);
+    if (gap != e.per_example.end()) {
+      const double g = gap->second[size_t(n)], score = e.scores.empty() ? 0.0 : e.scores[size_t(n)];
+      std::printf("  completeness gap %.4g", g);
+      if (score != 0) std::printf(" (%.3g %% of the score %.6g)", 100 * std::fabs(g) / std::fabs(score), score);
+      std::printf("\n");
+    }
+  }
+}
 }  // namespace
 
 int run_explain(const std::vector<std::string>& argv) {
@@ -252,6 +331,8 @@ int run_explain(const std::vector<std::string>& argv) {
   const auto t2 = std::chrono::steady_clock::now();
 
   const ExplainOutputs outputs = write_explain_outputs(args, in, rendering, info, e);
+  const bool summary = !args.has("out-npy") && !args.has("out-png") && !args.flag("json");
+  if (summary) print_explain_summary(*model, in, info, r, scores, parse_score_kind(args.get("score")), e);
   if (args.flag("json"))
     print_explain_json(args, argv, in, info, r, noise, e, outputs,
                        std::chrono::duration<double, std::milli>(t1 - t0).count(),
