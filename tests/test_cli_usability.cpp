@@ -14,6 +14,7 @@
 
 #include "attribution/method.h"
 #include "cli_runner.h"
+#include "hostile_files.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "onnx_builder.h"
@@ -216,4 +217,78 @@ TEST_CASE("cli explain without an output flag prints top classes, target and the
   for (const auto& [c, prob] : top_pairs(example_block(q.out, 1)))
     CHECK(std::fabs(prob - linear_probabilities(1)[size_t(c)]) < 6e-5);
   CHECK(q.err.empty());
+}
+
+TEST_CASE("cli compare takes a .npy batch, loaded as explain loads it; integer arrays are converted with a note") {
+  if (!test::have_cli()) return;
+  test::ScratchDir scratch;
+  const std::string model = (kFixtures / "small_cnn" / "model.onnx").string();
+  const std::string input = (kFixtures / "small_cnn" / "input.npy").string();  // [2, 3, 32, 32]
+  const std::string out = scratch / "out";
+  const test::CliRun c = test::run_cli(scratch, {"compare", model, input, "--methods", "gradient,grad-cam", "--out", out,
+                                                 "--json", "--quiet"});
+  INFO(c.err);
+  REQUIRE(c.exit_code == 0);
+  CHECK(c.err.empty());
+  CHECK(contains(c.out, "\"input\":\"" + input + "\""));
+  const test::CliRun e = test::run_cli(scratch, {"explain", model, input, "--method", "gradient", "--out-npy",
+                                                 scratch / "g.npy"});
+  REQUIRE(e.exit_code == 0);
+  const Tensor g = read_npy(scratch / "g.npy");
+  const int64_t per = 3 * 32 * 32;
+  for (int n = 0; n < 2; ++n) {
+    const Tensor row = read_npy(out + "/input-" + std::to_string(n) + ".gradient.npy");
+    REQUIRE(row.shape() == Shape{1, 3, 32, 32});
+    bool same = true;
+    for (int64_t i = 0; i < per; ++i) same &= row[i] == g[n * per + i];
+    CHECK(same);
+    CHECK(fs::exists(out + "/input-" + std::to_string(n) + ".grad-cam.npy"));
+  }
+  CHECK(contains(test::slurp(out + "/report.html"), "input.npy[1]"));
+  CHECK(fs::exists(out + "/grid.png"));
+
+  // A uint8 image batch as people save it: converted to float32 with one line on stderr, and the
+  // same result as the float32 file of the same values, for compare and explain alike.
+  std::string bytes(size_t(per), '\0');
+  Tensor values(Shape{1, 3, 32, 32});
+  for (int64_t i = 0; i < per; ++i) bytes[size_t(i)] = char((i * 37) % 256), values[i] = float((i * 37) % 256);
+  test::write_file(scratch / "u8.npy", test::hostile::npy_raw("|u1", {1, 3, 32, 32}, bytes));
+  write_npy(scratch / "f4.npy", values);
+  const test::CliRun u = test::run_cli(scratch, {"compare", model, scratch / "u8.npy", "--methods", "gradient",
+                                                 "--out", scratch / "u8"});
+  INFO(u.err);
+  REQUIRE(u.exit_code == 0);
+  CHECK(u.err == "gradlens: " + (scratch / "u8.npy") + ": uint8 array converted to float32\n");
+  const test::CliRun ue = test::run_cli(scratch, {"explain", model, scratch / "u8.npy", "--method", "gradient",
+                                                  "--out-npy", scratch / "u8g.npy"});
+  REQUIRE(ue.exit_code == 0);
+  CHECK(contains(ue.err, "uint8 array converted to float32"));
+  const test::CliRun fe = test::run_cli(scratch, {"explain", model, scratch / "f4.npy", "--method", "gradient",
+                                                  "--out-npy", scratch / "f4g.npy"});
+  REQUIRE(fe.exit_code == 0);
+  CHECK(fe.err.empty());
+  CHECK(test::bitwise_equal(read_npy(scratch / "u8g.npy"), read_npy(scratch / "f4g.npy")));
+  CHECK(test::bitwise_equal(read_npy(scratch / "u8/u8.gradient.npy"), read_npy(scratch / "f4g.npy")));
+
+  // Token ids for an input the model declares int64 are what it takes: no note.
+  const fs::path ids = kFixtures / "embedding_mlp";
+  const test::CliRun ir = test::run_cli(scratch, {"run", (ids / "model.onnx").string(), (ids / "input.npy").string(),
+                                                  "--out", scratch / "ids"});
+  CHECK(ir.exit_code == 0);
+  CHECK(ir.err.empty());
+
+  // Refused in one line, nothing written: a tensor compare cannot render, preprocessing flags on a
+  // tensor, and an integer file over the size limit.
+  const std::string mlp = (kFixtures / "mlp" / "model.onnx").string();
+  const std::string mlp_input = (kFixtures / "mlp" / "input.npy").string();
+  test::check_rejected(test::run_cli(scratch, {"compare", mlp, mlp_input, "--methods", "gradient", "--out",
+                                               scratch / "r1"}),
+                       "mlp/input.npy: compare renders heatmaps of [N, C, H, W] inputs", scratch / "r1");
+  test::check_rejected(test::run_cli(scratch, {"compare", model, input, "--methods", "gradient", "--preset",
+                                               "imagenet", "--out", scratch / "r2"}),
+                       "--preset applies to image inputs", scratch / "r2");
+  test::write_file(scratch / "huge.npy", test::hostile::npy_raw("|u1", {1000000, 1000000}, bytes));
+  test::check_rejected(test::run_cli(scratch, {"compare", model, scratch / "huge.npy", "--methods", "gradient",
+                                               "--out", scratch / "r3"}),
+                       "huge.npy: array has more than", scratch / "r3");
 }

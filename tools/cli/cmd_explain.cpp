@@ -75,29 +75,6 @@ bool check_explain_arguments(const Args& args) {
   return is_tensor_input(args, pos);
 }
 
-// The batch explained: the one tensor file, or the images preprocessed for the model.
-struct ExplainInput {
-  bool tensor_input = false;
-  Preprocessing prep;
-  ImageBatch images;
-  Tensor x;
-};
-
-ExplainInput load_explain_input(const Args& args, const Model& model, bool tensor_input) {
-  const auto& pos = args.positional();
-  ExplainInput in;
-  in.tensor_input = tensor_input;
-  if (tensor_input) {
-    in.x = with_batch_axis(model, 0, load_tensor(pos[1]), pos[1]);
-  } else {
-    in.prep = preprocessing_from_args(args, model);
-    if (!args.flag("quiet")) std::fprintf(stderr, "gradlens explain: %s\n", in.prep.describe().c_str());
-    in.images = load_image_batch(expand_image_paths({pos.begin() + 1, pos.end()}), in.prep, model);
-    in.x = in.images.input;
-  }
-  return in;
-}
-
 // The method's options from the flags; the noise wrapper's own flags (--samples, --noise-level,
 // --seed) may be left over only when --noise is given.
 Options explain_options(const Args& args, const MethodInfo& info) {
@@ -139,7 +116,7 @@ struct ExplainOutputs {
 
 // Writes --out-npy (and the extras beside it) and --out-png (one heatmap per example): every file
 // or none.
-ExplainOutputs write_explain_outputs(const Args& args, const ExplainInput& in, const Rendering& rendering,
+ExplainOutputs write_explain_outputs(const Args& args, const InputBatch& in, const Rendering& rendering,
                                      const MethodInfo& info, const Explanation& e) {
   ExplainOutputs outputs;
   std::vector<std::string>& written = outputs.written;
@@ -161,8 +138,7 @@ ExplainOutputs write_explain_outputs(const Args& args, const ExplainInput& in, c
     const std::string out = args.get("out-png");
     const int64_t N = x.dim(0);
     for (int64_t n = 0; n < N; ++n) {
-      const Tensor display =
-          in.tensor_input ? Tensor(Shape{1, x.dim(2), x.dim(3)}) : in.images.display[size_t(n)];
+      const Tensor& display = in.images.display[size_t(n)];
       const std::string file = N == 1 ? out : stem(out, ".png") + "." + std::to_string(n) + ".png";
       write_png(files.stage(file), render_heatmap(e, n, applied, rendering, display));
       written.push_back(file);
@@ -173,7 +149,7 @@ ExplainOutputs write_explain_outputs(const Args& args, const ExplainInput& in, c
 }
 
 // --json: what ran, on what, with which parameters, what came out and where, and the receipt.
-void print_explain_json(const Args& args, const std::vector<std::string>& argv, const ExplainInput& in,
+void print_explain_json(const Args& args, const std::vector<std::string>& argv, const InputBatch& in,
                         const MethodInfo& info, const Request& r, const NoiseOptions& noise, const Explanation& e,
                         const ExplainOutputs& outputs, double ms_scores, double ms_method) {
   const auto& pos = args.positional();
@@ -248,7 +224,7 @@ std::vector<double> probabilities(const Tensor& scores, int64_t n, ProbabilityVi
 }
 
 // Without an output flag: per example the top-5 classes, the target and the map's statistics.
-void print_explain_summary(const Model& model, const ExplainInput& in, const MethodInfo& info, const Request& r,
+void print_explain_summary(const Model& model, const InputBatch& in, const MethodInfo& info, const Request& r,
                            const Tensor& scores, ScoreKind kind, const Explanation& e) {
   const int64_t N = in.x.dim(0), C = scores.dim(1);
   const Tensor& a = e.attribution;
@@ -262,7 +238,7 @@ void print_explain_summary(const Model& model, const ExplainInput& in, const Met
   const auto gap = e.per_example.find("completeness_gap");
   for (int64_t n = 0; n < N; ++n) {
     std::printf("\nexample %lld", (long long)n);
-    if (!in.tensor_input) std::printf(" (%s)", in.images.files[size_t(n)].c_str());
+    if (!in.tensor_input) std::printf(" (%s)", in.names[size_t(n)].c_str());
     const int64_t t = r.targets[size_t(n)];
     std::printf(": target class %lld, score %.6g", (long long)t, double(scores[n * C + t]));
     if (!r.contrast.empty()) std::printf(" (minus class %lld)", (long long)r.contrast[size_t(n)]);
@@ -310,7 +286,7 @@ int run_explain(const std::vector<std::string>& argv) {
   auto model = load_model(pos[0]);
   GL_CHECK(model->graph().inputs.size() == 1, pos[0], ": explain supports single-input models; this one has ",
            model->graph().inputs.size());
-  const ExplainInput in = load_explain_input(args, *model, tensor_input);
+  const InputBatch in = load_input_batch(args, *model, tensor_input, "explain");
   const Rendering rendering = rendering_from_args(args, 1);
   GL_CHECK(!rendering.overlay || !tensor_input, "--overlay needs image inputs (", pos[1], " is a tensor)");
   ModelFunction f(*model, parse_score_kind(args.get("score")));

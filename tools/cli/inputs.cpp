@@ -1,7 +1,9 @@
 #include "tools/cli/inputs.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <sstream>
 
 #include "engine/error.h"
@@ -21,10 +23,30 @@ std::unique_ptr<Model> load_model(const std::string& path) {
   return std::make_unique<Model>(load_onnx(path));
 }
 
-Tensor load_tensor(const std::string& path) {
-  if (ends_with(path, ".npy")) return read_npy(path);
+Tensor load_tensor(const std::string& path, std::string* integer_type) {
+  if (ends_with(path, ".npy")) {
+    std::string dtype;
+    Tensor t = read_npy(path, dtype);
+    static const std::map<std::string, const char*> kIntegerNames = {
+        {"u1", "uint8"}, {"i1", "int8"}, {"i2", "int16"}, {"i4", "int32"}, {"i8", "int64"}};
+    const auto integer = kIntegerNames.find(dtype);
+    if (integer_type) *integer_type = integer != kIntegerNames.end() ? integer->second : "";
+    return t;
+  }
+  if (integer_type) integer_type->clear();
   if (ends_with(path, ".pb")) return read_tensor_pb(path).value;
   fail(path, ": unsupported input file type (expected .npy or an ONNX TensorProto .pb)");
+}
+
+Tensor load_model_input(const Model& model, size_t k, const std::string& path) {
+  std::string integer_type;
+  Tensor t = load_tensor(path, &integer_type);
+  // Images saved as uint8 (or any integer array) feed a float input: converted, and said so. An
+  // input the model declares integer (token ids) takes them as they are.
+  const auto& inputs = model.graph().inputs;
+  if (!integer_type.empty() && k < inputs.size() && !inputs[k].is_integer)
+    std::fprintf(stderr, "gradlens: %s: %s array converted to float32\n", path.c_str(), integer_type.c_str());
+  return with_batch_axis(model, k, std::move(t), path);
 }
 
 Tensor with_batch_axis(const Model& model, size_t k, Tensor t, const std::string& source) {
