@@ -292,3 +292,36 @@ TEST_CASE("cli compare takes a .npy batch, loaded as explain loads it; integer a
                                                "--out", scratch / "r3"}),
                        "huge.npy: array has more than", scratch / "r3");
 }
+
+TEST_CASE("cli --preset imagenet on a grey model names the preset and the fix, not --mean") {
+  if (!test::have_cli()) return;
+  test::ScratchDir scratch;
+  using test::node_proto;
+  // y = Flatten(GlobalAveragePool(x)), x [N, 1, 28, 28].
+  test::PbWriter g;
+  g.msg(1, node_proto("GlobalAveragePool", {"x"}, {"g"}, "gap")).msg(1, node_proto("Flatten", {"g"}, {"y"}, "flat"));
+  g.str(2, "grey").msg(11, test::value_info("x", {-1, 1, 28, 28})).msg(12, test::value_info("y", {-1, 1}));
+  write_file_atomically(scratch / "grey.onnx", test::model_proto(g).bytes());
+  const std::string image = std::string(GRADLENS_TEST_DATA) + "/images/grey.jpg";
+  for (const std::string command : {"explain", "compare"}) {
+    INFO(command);
+    const bool explain = command == "explain";
+    const std::string out_flag = explain ? "--out-npy" : "--out", out = scratch / (explain ? "out.npy" : "out");
+    const test::CliRun r = test::run_cli(scratch, {command, scratch / "grey.onnx", image, explain ? "--method" : "--methods",
+                                                   "gradient", "--preset", "imagenet", out_flag, out});
+    test::check_rejected(r, "--preset imagenet gives 3 channel means but the model's input has 1 channel; use "
+                            "--preset fashion-mnist or --mean/--std", out);
+    CHECK(!contains(r.err, "--mean gives"));
+    // --mean given: the preset's 3 stds are still the preset's.
+    test::check_rejected(test::run_cli(scratch, {command, scratch / "grey.onnx", image,
+                                                 explain ? "--method" : "--methods", "gradient",
+                                                 "--preset", "imagenet", "--mean", "0.5", out_flag, out}),
+                         "--preset imagenet gives 3 channel standard deviations but the model's input has 1 channel");
+    // Both given: the preset's geometry with the user's normalisation runs (until the size check).
+    const test::CliRun ok = test::run_cli(scratch, {command, scratch / "grey.onnx", image,
+                                                    explain ? "--method" : "--methods", "gradient",
+                                                    "--preset", "imagenet", "--mean", "0.5", "--std", "0.25",
+                                                    "--size", "28x28", out_flag, out, "--quiet"});
+    CHECK(ok.exit_code == 0);
+  }
+}

@@ -93,6 +93,16 @@ Preprocessing preprocessing_from_args(const Args& args, const Model& model) {
   if (p.channels == 0 && d[1] > 0) p.channels = d[1];
   GL_CHECK(d[1] < 0 || p.channels == d[1], "--preset ", p.preset, " gives ", p.channels,
            " channel(s) but the model takes ", d[1]);
+  // A preset's per-channel means/stds that do not fit the model are the preset's fault, not a
+  // --mean/--std the user never gave.
+  const std::pair<const char*, const std::vector<float>*> normalisation[] = {{"mean", &p.mean}, {"std", &p.std}};
+  for (const auto& [flag, values] : normalisation) {
+    const int64_t given = int64_t(values->size());
+    GL_CHECK(args.has(flag) || p.channels <= 0 || given <= 1 || given == p.channels, "--preset ", p.preset, " gives ",
+             given, std::string(flag) == "mean" ? " channel means" : " channel standard deviations",
+             " but the model's input has ", p.channels, p.channels == 1 ? " channel" : " channels", "; use ",
+             p.channels == 1 ? "--preset fashion-mnist" : "--preset imagenet", " or --mean/--std");
+  }
   return p;
 }
 
