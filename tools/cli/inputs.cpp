@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "attribution/method.h"
 #include "engine/error.h"
 #include "engine/number_text.h"
 #include "io/npy.h"
@@ -61,24 +62,8 @@ Tensor with_batch_axis(const Model& model, size_t k, Tensor t, const std::string
   }
   GL_CHECK(t.rank() >= 1, source, ": a scalar is not a model input");
   // The model checks shapes too, but only the CLI knows which file the tensor came from.
-  bool fits = dims.empty() || int(dims.size()) == t.rank();
-  for (size_t d = 1; fits && d < dims.size(); ++d) fits = dims[d] < 0 || dims[d] == t.dim(int(d));
-  if (!fits) {
-    std::string want = "[";
-    for (size_t d = 0; d < dims.size(); ++d)
-      want += (d ? "," : "") + (dims[d] < 0 ? std::string("?") : std::to_string(dims[d]));
-    fail(source, ": shape ", t.shape().str(), " does not fit input '", inputs[k].name, "' of ",
-         model.graph().source, ", which expects ", want, "] (the first axis, the batch, may differ)");
-  }
+  model.check_input_shape(k, t.shape(), source);
   return t;
-}
-
-std::vector<int64_t> argmax_rows(const Tensor& scores) {
-  const int64_t N = scores.dim(0), C = scores.dim(1);
-  std::vector<int64_t> out;
-  for (int64_t n = 0; n < N; ++n)
-    out.push_back(std::max_element(scores.data() + n * C, scores.data() + (n + 1) * C) - (scores.data() + n * C));
-  return out;
 }
 
 std::vector<std::pair<int64_t, float>> top_k(const Tensor& scores, int64_t n, int64_t k) {
@@ -95,7 +80,7 @@ std::vector<std::pair<int64_t, float>> top_k(const Tensor& scores, int64_t n, in
 
 std::vector<int64_t> parse_targets(const std::string& text, const Tensor& scores, const char* flag) {
   const int64_t N = scores.dim(0), C = scores.dim(1);
-  if (text == "auto") return argmax_rows(scores);
+  if (text == "auto") return predicted_classes(scores);
   std::vector<int64_t> values;
   GL_CHECK(!text.empty(), "--", flag, " is empty");
   for_each_item(text, [&](const std::string& item) {
