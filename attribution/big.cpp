@@ -254,7 +254,7 @@ class BoundaryIntegratedGradients : public Method {
   }
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     const Tensor& x = r.input;
     check_path_request(r, info_.name);

@@ -34,7 +34,7 @@ class BlurIG : public Method {
   }
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     const Quadrature q = parse_quadrature(info_, r.options);
     const double max_sigma = r.options.number(info_, "max-sigma", 1e-6, 1e6);

@@ -44,7 +44,7 @@ class EigenCam : public Method {
   EigenCam(MethodInfo info, bool with_gradients) : info_(std::move(info)), grads_(with_gradients) {}
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     LayerPass p = layer_pass(info_, r, grads_);
     const int64_t N = p.A.dim(0), K = p.A.dim(1), hw = p.A.dim(2) * p.A.dim(3);

@@ -37,7 +37,7 @@ class ExpectedGradients : public Method {
   }
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     const std::string baselines_file = r.options.text(info_, "baselines");
     GL_CHECK(!baselines_file.empty(), info_.name, ": --baselines FILE.npy is required");

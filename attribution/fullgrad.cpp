@@ -56,7 +56,7 @@ class FullGrad : public Method {
   }
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     PassOptions o;
     o.batch = r.batch;

@@ -35,7 +35,7 @@ class GradCam : public Method {
   GradCam(MethodInfo info, Kind kind) : info_(std::move(info)), kind_(kind) {}
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     LayerPass p = layer_pass(info_, r, kind_ != cam);
     const int64_t N = p.A.dim(0), K = p.A.dim(1), hw = p.A.dim(2) * p.A.dim(3);

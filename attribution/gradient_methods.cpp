@@ -23,7 +23,7 @@ class GradientMethod : public Method {
       : info_(std::move(info)), rule_(rule), post_(post) {}
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     PassOptions pass;
     pass.batch = r.batch;

@@ -26,7 +26,7 @@ class GuidedGradCam : public Method {
   }
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     GL_CHECK(r.input.rank() == 4, info_.name, " needs image inputs [N,C,H,W]");
     const std::string upsample = r.options.text(info_, "upsample");

@@ -123,7 +123,7 @@ class GuidedIG : public Method {
   }
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     const int64_t steps = r.options.integer(info_, "steps", 1, 1 << 20);
     const double fraction = r.options.number(info_, "fraction", 0, 1);

@@ -67,7 +67,7 @@ class IntegratedGradients : public Method {
   }
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     if (!always_idgi_ && r.options.text(info_, "rule") == kExactRule) return explain_exact(r);
     const Quadrature q = parse_quadrature(info_, r.options);

@@ -230,7 +230,7 @@ class IntegratedHessians : public Method {
   }
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& request) const override {
+  Explanation explain_rows(const Request& request) const override {
     const Options& o = request.options;
     o.check_known(info_);
     const int64_t steps = o.integer(info_, "steps", 1, 200);

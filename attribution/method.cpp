@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "attribution/gradients.h"
 #include "engine/error.h"
 #include "engine/number_text.h"
 #include "engine/suggest.h"
@@ -50,6 +51,43 @@ bool Options::boolean(const MethodInfo& m, const std::string& name) const {
 
 void Options::check_known(const MethodInfo& m) const {
   for (const auto& entry : values_) declared(m, entry.first);
+}
+
+std::vector<int64_t> predicted_classes(const Tensor& scores) {
+  GL_CHECK(scores.rank() == 2 && scores.dim(1) >= 1, "predicted classes need scores [N, C], got ",
+           scores.shape().str());
+  const int64_t N = scores.dim(0), C = scores.dim(1);
+  std::vector<int64_t> out;
+  for (int64_t n = 0; n < N; ++n)
+    out.push_back(std::max_element(scores.data() + n * C, scores.data() + (n + 1) * C) - (scores.data() + n * C));
+  return out;
+}
+
+std::vector<int64_t> predicted_classes(const Function& function, const Tensor& inputs, int64_t batch) {
+  return predicted_classes(evaluate_scores(function, inputs, batch));
+}
+
+Explanation Method::explain(const Request& request) const {
+  const std::string& name = info().name;
+  GL_CHECK(request.function, name, ": the request has no function");
+  GL_CHECK(request.input.rank() >= 1, name, ": the input needs a batch axis, got shape ", request.input.shape().str());
+  if (const Model* model = request.function->model())
+    if (model->graph().inputs.size() == 1) model->check_input_shape(0, request.input.shape(), name + ": the input");
+  const size_t N = size_t(request.input.dim(0));
+  const bool ready = request.targets.size() == N && (request.contrast.empty() || request.contrast.size() == N);
+  if (ready) return explain_rows(request);
+  Request r = request;
+  // One class for all, or none: each example's predicted class.
+  auto spread = [&](std::vector<int64_t>& classes, const char* what) {
+    GL_CHECK(classes.size() <= 1 || classes.size() == N, name, ": ", classes.size(), " ", what, " for ", N,
+             " examples (give one per example, one for all", std::string(what) == "targets" ? ", or none for each "
+             "example's predicted class)" : ")");
+    if (classes.size() == 1) classes.assign(N, classes[0]);
+  };
+  spread(r.targets, "targets");
+  if (!r.contrast.empty()) spread(r.contrast, "contrast classes");
+  if (r.targets.empty()) r.targets = predicted_classes(*r.function, r.input, std::max<int64_t>(r.batch, 1));
+  return explain_rows(r);
 }
 
 namespace {

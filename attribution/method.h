@@ -49,9 +49,11 @@ class Options {
 
 struct Request {
   const Function* function = nullptr;
-  Tensor input;                   // [N, ...]
-  std::vector<int64_t> targets;   // one per example
-  std::vector<int64_t> contrast;  // empty, or one per example (contrastive gradients)
+  Tensor input;                   // [N, ...]; a model's declared input shape but the batch
+  // One class per example; or one class for every example; or empty: each example's predicted
+  // class (predicted_classes below), as the CLI's --target auto.
+  std::vector<int64_t> targets;
+  std::vector<int64_t> contrast;  // empty, one per example or one for all (contrastive gradients)
   int64_t batch = 32;             // rows per forward/backward
   Options options;
 };
@@ -73,8 +75,20 @@ class Method {
  public:
   virtual ~Method() = default;
   virtual const MethodInfo& info() const = 0;
-  virtual Explanation explain(const Request& request) const = 0;
+  // Checks the input against the model's declared input shape (an Error naming both shapes),
+  // spreads a single target (or contrast class) over every example, fills empty targets with the
+  // predicted classes, then runs the method.
+  Explanation explain(const Request& request) const;
+
+ protected:
+  // The method itself, on a request with one target (and, if any, one contrast class) per example.
+  virtual Explanation explain_rows(const Request& request) const = 0;
 };
+
+// Each row's predicted class: the index of its largest score in [N, C] (the first of equal ones).
+std::vector<int64_t> predicted_classes(const Tensor& scores);
+// The same after a forward pass of `function` over `inputs` [N, ...], `batch` rows at a time.
+std::vector<int64_t> predicted_classes(const Function& function, const Tensor& inputs, int64_t batch = 32);
 
 bool register_method(std::unique_ptr<Method> method);
 const Method* find_method(const std::string& name);  // nullptr when unknown

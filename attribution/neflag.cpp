@@ -165,7 +165,7 @@ class NegativeFluxAggregation : public Method {
   }
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     const Tensor& x = r.input;
     GL_CHECK(x.rank() >= 2 && x.dim(0) > 0 && x.rank() < kMaxRank, info_.name, ": input must be [N, ...], got ",

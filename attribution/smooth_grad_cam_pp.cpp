@@ -19,7 +19,7 @@ class SmoothGradCamPP : public Method {
                         {"seed", "0", "random seed of the noise"}})) {}
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     const int64_t S = r.options.integer(info_, "samples", 1, 100000);
     const double level = r.options.number(info_, "noise-level", 0, 1e6);

@@ -24,7 +24,7 @@ class NoisyGradient : public Method {
   }
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     NoiseOptions noise;
     noise.kind = kind_;

@@ -118,7 +118,7 @@ class SplitIG : public Method {
   }
   const MethodInfo& info() const override { return info_; }
 
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     r.options.check_known(info_);
     const Quadrature q = parse_quadrature(info_, r.options);
     const int64_t steps = int64_t(q.nodes.size());

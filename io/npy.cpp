@@ -193,11 +193,14 @@ Tensor read_npy(const std::string& path, std::string& dtype) {
   GL_CHECK(d.size() >= 2, path, ": unsupported dtype '", d, "'");
   const char order = d[0];
   const std::string kind = d.substr(1);
-  const bool known = kind == "f4" || kind == "f8" || kind == "i8" || kind == "i4";
-  GL_CHECK(known, path, ": unsupported dtype '", d, "' (float32, float64, int64, int32 are read)");
-  GL_CHECK(order != '>', path, ": big-endian dtype '", d, "' is not supported");
-  GL_CHECK(order == '<', path, ": unsupported dtype '", d, "'");
+  const bool known = kind == "f4" || kind == "f8" || kind == "i8" || kind == "i4" || kind == "i2" ||
+                     kind == "i1" || kind == "u1";
+  GL_CHECK(known, path, ": unsupported dtype '", d,
+           "' (float32, float64, int64, int32, int16, int8 and uint8 are read)");
   const size_t item = size_t(kind[1] - '0');
+  GL_CHECK(order != '>' || item == 1, path, ": big-endian dtype '", d, "' is not supported");
+  // One-byte types have no byte order: numpy writes '|u1'.
+  GL_CHECK(order == '<' || (item == 1 && order == '|'), path, ": unsupported dtype '", d, "'");
   dtype = kind;
 
   const std::vector<int64_t>& dims = shape_value.ints;
@@ -222,7 +225,10 @@ Tensor read_npy(const std::string& path, std::string& dtype) {
     if (kind == "f4") { float v; std::memcpy(&v, p, 4); out[i] = v; }
     else if (kind == "f8") { double v; std::memcpy(&v, p, 8); out[i] = float(v); }
     else if (kind == "i8") { int64_t v; std::memcpy(&v, p, 8); out[i] = float(v); }
-    else { int32_t v; std::memcpy(&v, p, 4); out[i] = float(v); }
+    else if (kind == "i4") { int32_t v; std::memcpy(&v, p, 4); out[i] = float(v); }
+    else if (kind == "i2") { int16_t v; std::memcpy(&v, p, 2); out[i] = float(v); }
+    else if (kind == "i1") { int8_t v; std::memcpy(&v, p, 1); out[i] = float(v); }
+    else { uint8_t v; std::memcpy(&v, p, 1); out[i] = float(v); }
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // NumPy .npy files (format versions 1.0, 2.0, 3.0). Reading accepts little-endian, C-order
-// float32, float64, int64 and int32 arrays and converts them to a float Tensor; anything else
+// float32, float64, int64, int32, int16, int8 and uint8 arrays and converts them to a float Tensor
+// (integers above 2^24 in magnitude round to the nearest float32); anything else
 // (Fortran order, big-endian, other dtypes, truncated data, a malformed header) is an Error naming
 // the file. Writing is atomic: the array goes to `path.tmp.<pid>`, which is then renamed.
 #pragma once
@@ -12,7 +13,8 @@
 namespace gradlens {
 
 Tensor read_npy(const std::string& path);
-// Same, also giving the stored dtype without its byte-order mark: "f4", "f8", "i8" or "i4".
+// Same, also giving the stored dtype without its byte-order mark: "f4", "f8", "i8", "i4", "i2",
+// "i1" or "u1".
 Tensor read_npy(const std::string& path, std::string& dtype);
 
 // Writes a float32 array ('<f4', format 1.0).

@@ -289,6 +289,20 @@ std::string Model::logits_name() const {
   return out;
 }
 
+void Model::check_input_shape(size_t k, const Shape& shape, const std::string& source) const {
+  const auto& inputs = graph_.inputs;
+  GL_CHECK(k < inputs.size(), source, ": the model has only ", inputs.size(), " inputs");
+  const auto& dims = inputs[k].dims;
+  bool fits = dims.empty() || int(dims.size()) == shape.rank();
+  for (size_t d = 1; fits && d < dims.size(); ++d) fits = dims[d] < 0 || dims[d] == shape[int(d)];
+  if (fits) return;
+  std::string want = "[";
+  for (size_t d = 0; d < dims.size(); ++d)
+    want += (d ? "," : "") + (dims[d] < 0 ? std::string("?") : std::to_string(dims[d]));
+  fail(source, ": shape ", shape.str(), " does not fit input '", inputs[k].name, "' of ", graph_.source,
+       ", which expects ", want, "] (the first axis, the batch, may differ)");
+}
+
 Var Model::forward(Tape& tape, const Tensor& input, bool requires_grad) const {
   GL_CHECK(graph_.inputs.size() == 1, graph_.source, ": model takes ", graph_.inputs.size(),
            " inputs, given 1");

@@ -46,6 +46,9 @@ class Model {
   // The tensor that holds the class scores: the first output, or — when that output comes from a
   // Softmax or LogSoftmax — that node's input (attribution explains logits by default).
   std::string logits_name() const;
+  // An Error when `shape` does not fit graph input k as declared (its rank and every declared
+  // extent but the first, the batch), naming `source`, the shape given and the one expected.
+  void check_input_shape(size_t k, const Shape& shape, const std::string& source) const;
 
   // Static shapes of every tensor for an input of this shape (each layer's infer()), in execution
   // order: graph inputs first, then each layer's outputs.

@@ -27,21 +27,24 @@ inline PbWriter int64_tensor(const std::string& name, const std::vector<int64_t>
   return tensor_proto(name, dims, kInt64).packed_varints(7, values);
 }
 
-// A .npy (format 1.0, '<f4') of this shape holding `values` (may be fewer than the shape says).
-inline std::string npy_bytes(const std::vector<int64_t>& shape, const std::vector<float>& values) {
+// A .npy (format 1.0) with dtype `descr` ("<f4", "|u1", ...), this shape and `payload` as its
+// data bytes (may be fewer or more than the shape says).
+inline std::string npy_raw(const std::string& descr, const std::vector<int64_t>& shape, const std::string& payload) {
   std::string dims;
   for (int64_t d : shape) dims += std::to_string(d) + ",";
   if (shape.size() > 1) dims.pop_back();
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
   while ((10 + header.size() + 1) % 64) header += ' ';
   header += '\n';
   std::string out = "\x93NUMPY\x01";
   out += '\0';
   out += char(header.size() & 0xff);
   out += char(header.size() >> 8);
-  out += header;
-  out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
-  return out;
+  return out + header + payload;
+}
+// The same for '<f4' `values`.
+inline std::string npy_bytes(const std::vector<int64_t>& shape, const std::vector<float>& values) {
+  return npy_raw("<f4", shape, std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
 }
 
 // Big-endian 32-bit, for PNG chunks.

@@ -71,7 +71,7 @@ class Distorted : public Method {
   enum class Kind { plus_one, weight_first, times_layers };
   explicit Distorted(Kind kind) : kind_(kind) { info_.name = "gradient-distorted"; }
   const MethodInfo& info() const override { return info_; }
-  Explanation explain(const Request& r) const override {
+  Explanation explain_rows(const Request& r) const override {
     Explanation e = method("gradient").explain(r);
     const int64_t per = e.attribution.numel() / e.attribution.dim(0);
     const float layers = r.function->model() ? float(r.function->model()->layers().size()) : 1.f;

@@ -147,7 +147,7 @@ TEST_CASE("gradlens run: inputs of the wrong shape, count or dtype exit 2 with o
     CHECK(contains(r.err, "takes 1 input"));
   }
   SUBCASE("dtypes gradlens does not read") {
-    for (const auto& [descr, size] : {std::pair{std::string("|u1"), 1}, std::pair{std::string("<f2"), 2},
+    for (const auto& [descr, size] : {std::pair{std::string("<u2"), 2}, std::pair{std::string("<f2"), 2},
                                       std::pair{std::string("|b1"), 1}, std::pair{std::string("<c8"), 8}}) {
       const std::string bad = scratch / ("dtype_" + std::to_string(size) + descr.substr(1) + ".npy");
       write_raw_npy(bad, descr, "(1, 3, 32, 32)", std::string(size_t(3 * 32 * 32 * size), '\0'));

@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "engine/error.h"
+#include "hostile_files.h"
 #include "io/npy.h"
 #include "scratch_dir.h"
 #include "support.h"
@@ -57,6 +58,12 @@ TEST_CASE("npy: every accepted dtype and format version reads as float") {
   const float want4[] = {1, -2, 3, 1073741824.f, -2147483648.f, 0};
   for (int i = 0; i < 6; ++i) CHECK(i4[i] == want4[i]);
 
+  std::string dtype;
+  Tensor u1 = read_npy(fixture("uint8.npy"), dtype);  // numpy's '|u1': no byte order
+  CHECK(dtype == "u1");
+  CHECK(u1.shape() == Shape{2, 3});
+  for (int i = 0; i < 6; ++i) CHECK(u1[i] == float(i));
+
   Tensor scalar = read_npy(fixture("scalar.npy"));
   CHECK(scalar.rank() == 0);
   CHECK(scalar[0] == 4.5f);
@@ -70,7 +77,6 @@ TEST_CASE("npy: rejected files give one-line Errors naming the file") {
   const std::pair<const char*, const char*> cases[] = {
       {"fortran.npy", "Fortran-order"},
       {"big_endian.npy", "big-endian"},
-      {"uint8.npy", "unsupported dtype '|u1'"},
       {"complex.npy", "unsupported dtype '<c8'"},
       {"structured.npy", "bad .npy header"},
       {"truncated.npy", "truncated data"},
@@ -88,6 +94,50 @@ TEST_CASE("npy: rejected files give one-line Errors naming the file") {
     CHECK(msg.find(fixture(name)) == 0);
     CHECK(msg.find(what) != std::string::npos);
     CHECK(msg.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("npy: int8, int16 and uint8 arrays read as float; their sizes are bounded like float32's") {
+  using test::hostile::npy_raw;
+  ScratchDir dir;
+  const std::string i1 = {char(-128), char(-1), 0, 1, 127, 42};
+  const std::string i2 = {char(0x00), char(0x80), char(0xff), char(0xff), 0, 0, 1, 0, char(0xff), char(0x7f), 7, 1};
+  const std::string u1 = {0, 1, char(128), char(200), char(255), 9};
+  test::write_file(dir / "i1.npy", npy_raw("|i1", {2, 3}, i1));
+  test::write_file(dir / "i2.npy", npy_raw("<i2", {2, 3}, i2));
+  test::write_file(dir / "u1.npy", npy_raw("|u1", {3, 2}, u1));
+  std::string dtype;
+  const Tensor a = read_npy(dir / "i1.npy", dtype);
+  CHECK(dtype == "i1");
+  const float want1[] = {-128, -1, 0, 1, 127, 42};
+  for (int i = 0; i < 6; ++i) CHECK(a[i] == want1[i]);
+  const Tensor b = read_npy(dir / "i2.npy", dtype);
+  CHECK(dtype == "i2");
+  const float want2[] = {-32768, -1, 0, 1, 32767, 263};
+  for (int i = 0; i < 6; ++i) CHECK(b[i] == want2[i]);
+  const Tensor c = read_npy(dir / "u1.npy", dtype);
+  CHECK((dtype == "u1" && c.shape() == Shape{3, 2}));
+  const float want3[] = {0, 1, 128, 200, 255, 9};
+  for (int i = 0; i < 6; ++i) CHECK(c[i] == want3[i]);
+
+  // The limits and checks of float32 files hold for one- and two-byte items too.
+  const std::pair<std::string, std::string> rejected[] = {
+      {npy_raw("|u1", {1000000, 1000000}, u1), "array has more than"},
+      {npy_raw("|u1", {2, 4}, u1), "truncated data: 6 bytes, the shape needs 8"},
+      {npy_raw("<i2", {2, 2}, i2), "4 bytes after the array data"},
+      {npy_raw("|i1", {-1, 6}, i1), "negative dimension"},
+      {npy_raw(">i2", {2, 3}, i2), "big-endian dtype '>i2'"},
+      {npy_raw("<u2", {2, 3}, i2), "unsupported dtype '<u2'"},
+      {npy_raw("|b1", {6}, u1), "unsupported dtype '|b1'"},
+  };
+  int k = 0;
+  for (const auto& [bytes, what] : rejected) {
+    const std::string file = dir / ("bad" + std::to_string(k++) + ".npy");
+    test::write_file(file, bytes);
+    const std::string msg = error_of(file);
+    INFO(file << ": " << msg);
+    CHECK(msg.find(file) == 0);
+    CHECK(msg.find(what) != std::string::npos);
   }
 }
 

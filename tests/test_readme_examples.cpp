@@ -27,7 +27,7 @@ TEST_CASE("README: explain an ONNX model from C++") {
   Request r;
   r.function = &f;
   r.input = read_npy(dir + "input.npy");  // [N, C, H, W]
-  r.targets = {1, 0};                     // one class per example
+  r.targets = {1};                        // one class for every example (or one per example)
   r.options.set("upsample", "bilinear");
   Explanation e = method("grad-cam").explain(r);
   const Tensor& map = e.attribution;  // [N, 1, H, W]

@@ -143,7 +143,7 @@ void load_onnx(const Args& args, Subject& subject) {
   subject.function_owner = std::make_unique<ModelFunction>(model, kind);
   AxiomSubject& s = subject.s;
   s.function = subject.function_owner.get();
-  s.input = with_batch_axis(model, 0, load_tensor(pos[1]), pos[1]);
+  s.input = load_model_input(model, 0, pos[1]);
   s.targets = parse_targets(args.get("target"), evaluate_scores(*s.function, s.input, s.batch), "target");
   Graph with_dummy;
   std::string why;

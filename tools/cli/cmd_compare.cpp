@@ -1,5 +1,5 @@
-// gradlens compare MODEL.onnx IMAGE... --methods a,b,c --out DIR: runs several methods on a batch
-// of images and writes DIR/grid.png (rows = images, columns = the image and one heatmap per
+// gradlens compare MODEL.onnx IMAGE...|INPUT.npy --methods a,b,c --out DIR: runs several methods on
+// a batch of images (or one [N, C, H, W] tensor file, loaded as explain does) and writes DIR/grid.png (rows = images, columns = the image and one heatmap per
 // method, titled), DIR/<image>.<method>.npy (each example's raw attribution [1, ...]; extras as
 // <image>.<method>.<extra>.npy) and DIR/report.html (self-contained: top-5 predictions, each
 // method's parameters, time and completeness gap, every image inline). All files are written
@@ -177,6 +177,14 @@ Legend scale_legend(const std::vector<const Method*>& chosen, const std::vector<
   return legend;
 }
 
+// File-name stems of a tensor file's examples: "x" for one, "x-0", "x-1", ... for several.
+std::vector<std::string> example_stems(const std::string& file, int64_t N) {
+  const std::string stem = std::filesystem::path(file).stem().string();
+  std::vector<std::string> stems;
+  for (int64_t n = 0; n < N; ++n) stems.push_back(N == 1 ? stem : stem + "-" + std::to_string(n));
+  return stems;
+}
+
 Image8 rgb(const Image8& image) {
   if (image.channels == 3) return image;
   Image8 out(image.height, image.width, 3);
@@ -188,10 +196,10 @@ Image8 rgb(const Image8& image) {
 
 int run_compare(const std::vector<std::string>& argv) {
   const std::vector<Flag> flags = compare_flags();
-  Args args("compare", flags, "MODEL.onnx IMAGE...|FOLDER... --methods A,B,.. --out DIR");
+  Args args("compare", flags, "MODEL.onnx IMAGE...|FOLDER...|INPUT.npy --methods A,B,.. --out DIR");
   if (!args.parse_or_usage(argv)) return 0;
   const auto& pos = args.positional();
-  GL_CHECK(pos.size() >= 2, "expected MODEL.onnx and at least one image (see gradlens compare --help)");
+  GL_CHECK(pos.size() >= 2, "expected MODEL.onnx and at least one image or one .npy/.pb tensor (see gradlens compare --help)");
   GL_CHECK(args.has("methods"), "--methods is required (gradlens methods lists them)");
   GL_CHECK(args.has("out"), "--out DIR is required");
   std::vector<const Method*> chosen;
@@ -201,6 +209,7 @@ int run_compare(const std::vector<std::string>& argv) {
              ", which compare cannot render as a heatmap; use gradlens explain --out-npy");
   GL_CHECK(!chosen.empty(), "--methods is empty");
   const bool quiet = args.flag("quiet");
+  const bool tensor_input = is_tensor_input(args, pos);
 
   // Method parameters: each given flag goes to every chosen method that declares it.
   std::set<std::string> own = {"methods", "out", "labels", "target", "truth", "score", "batch", "no-relu", "json"};
@@ -214,10 +223,12 @@ int run_compare(const std::vector<std::string>& argv) {
   const std::vector<Options>& options = given.options;
 
   auto model = load_model(pos[0]);
-  const Preprocessing prep = preprocessing_from_args(args, *model);
-  if (!quiet) std::fprintf(stderr, "gradlens compare: %s\n", prep.describe().c_str());
-  const ImageBatch images = load_image_batch(expand_image_paths({pos.begin() + 1, pos.end()}), prep, *model);
-  const Tensor& x = images.input;
+  const InputBatch in = load_input_batch(args, *model, tensor_input, "compare");
+  const ImageBatch& images = in.images;
+  const Tensor& x = in.x;
+  GL_CHECK(x.rank() == 4 && x.numel() > 0, pos[1], ": compare renders heatmaps of [N, C, H, W] inputs, got ",
+           x.shape().str(), "; use gradlens explain --out-npy");
+  GL_CHECK(!tensor_input || !args.flag("overlay"), "--overlay needs image inputs (", pos[1], " is a tensor)");
   const int64_t N = x.dim(0), H = x.dim(2), W = x.dim(3);
   const Rendering rendering = rendering_from_args(args, std::max<int64_t>(1, (96 + std::max(H, W) - 1) / std::max(H, W)));
   const ScoreKind kind = parse_score_kind(args.get("score"));
@@ -235,7 +246,7 @@ int run_compare(const std::vector<std::string>& argv) {
 
   const std::string dir = args.get("out");
   AtomicDirectory staged(dir);  // every file or none (io/atomic_file.h)
-  const std::vector<std::string> stems = unique_stems(images.files);
+  const std::vector<std::string> stems = tensor_input ? example_stems(pos[1], N) : unique_stems(images.files);
 
   Progress progress("compare", int64_t(chosen.size()) + 1, quiet);
   std::vector<Explanation> explanations;
@@ -281,7 +292,7 @@ int run_compare(const std::vector<std::string>& argv) {
   Report report;
   report.receipt = receipt_json(receipt);
   report.model = pos[0];
-  report.preprocessing = prep.describe();
+  report.preprocessing = tensor_input ? "no preprocessing (tensor input " + pos[1] + ")" : in.prep.describe();
   report.score = score_kind_name(kind);
   report.grid_file = "grid.png";
   report.probability_note = kind == ScoreKind::logit      ? "p: softmax of the logits (the score explained)."
@@ -314,7 +325,7 @@ int run_compare(const std::vector<std::string>& argv) {
     const std::vector<double> p = probabilities(scores, n, kind);
     const int64_t t = targets[size_t(n)], top = predicted[size_t(n)];
     ReportImage ri;
-    ri.file = images.files[size_t(n)];
+    ri.file = in.names[size_t(n)];
     ri.original_png = encode_png(row[0]);
     ri.target = label(t);
     ri.target_score = scores[n * classes + t];
@@ -346,8 +357,12 @@ int run_compare(const std::vector<std::string>& argv) {
   if (args.flag("json")) {
     Json j;
     j.begin_object().key("model").value(pos[0]);
-    j.key("images").array(images.files).key("failed").array(images.failures);
-    j.key("preprocessing").value(prep.describe());
+    if (tensor_input) {
+      j.key("input").value(pos[1]);
+    } else {
+      j.key("images").array(images.files).key("failed").array(images.failures);
+      j.key("preprocessing").value(in.prep.describe());
+    }
     j.key("score").value(score_kind_name(kind));
     j.key("targets").array(targets);
     j.key("methods").begin_array();

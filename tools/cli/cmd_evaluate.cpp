@@ -557,7 +557,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
   Tensor x;
   std::string input_names = pos[1], preprocessing;
   if (tensor_input) {
-    x = with_batch_axis(*model, 0, load_tensor(pos[1]), pos[1]);
+    x = load_model_input(*model, 0, pos[1]);
   } else {
     const Preprocessing prep = preprocessing_from_args(args, *model);
     preprocessing = prep.describe();

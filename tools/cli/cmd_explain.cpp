@@ -1,6 +1,8 @@
 // gradlens explain MODEL.onnx INPUT... --method NAME [options] [--out-npy FILE] [--out-png FILE] [--json]
+// Without an output flag it prints a readable summary: top-5 classes, target, map statistics.
 // INPUT is one .npy/.pb tensor, or image files and folders of images (preprocessed to one batch;
 // an unreadable image is reported and skipped, and the exit code is 1 at the end).
+#include <algorithm>
 #include <cmath>
 #include <chrono>
 #include <cstdio>
@@ -70,32 +72,7 @@ bool check_explain_arguments(const Args& args) {
   const auto& pos = args.positional();
   GL_CHECK(pos.size() >= 2, "expected MODEL.onnx and an INPUT (see gradlens explain --help)");
   GL_CHECK(args.has("method"), "--method is required (gradlens methods lists them)");
-  GL_CHECK(args.has("out-npy") || args.has("out-png") || args.flag("json"),
-           "nothing to do: give --out-npy FILE, --out-png FILE and/or --json");
   return is_tensor_input(args, pos);
-}
-
-// The batch explained: the one tensor file, or the images preprocessed for the model.
-struct ExplainInput {
-  bool tensor_input = false;
-  Preprocessing prep;
-  ImageBatch images;
-  Tensor x;
-};
-
-ExplainInput load_explain_input(const Args& args, const Model& model, bool tensor_input) {
-  const auto& pos = args.positional();
-  ExplainInput in;
-  in.tensor_input = tensor_input;
-  if (tensor_input) {
-    in.x = with_batch_axis(model, 0, load_tensor(pos[1]), pos[1]);
-  } else {
-    in.prep = preprocessing_from_args(args, model);
-    if (!args.flag("quiet")) std::fprintf(stderr, "gradlens explain: %s\n", in.prep.describe().c_str());
-    in.images = load_image_batch(expand_image_paths({pos.begin() + 1, pos.end()}), in.prep, model);
-    in.x = in.images.input;
-  }
-  return in;
 }
 
 // The method's options from the flags; the noise wrapper's own flags (--samples, --noise-level,
@@ -139,7 +116,7 @@ struct ExplainOutputs {
 
 // Writes --out-npy (and the extras beside it) and --out-png (one heatmap per example): every file
 // or none.
-ExplainOutputs write_explain_outputs(const Args& args, const ExplainInput& in, const Rendering& rendering,
+ExplainOutputs write_explain_outputs(const Args& args, const InputBatch& in, const Rendering& rendering,
                                      const MethodInfo& info, const Explanation& e) {
   ExplainOutputs outputs;
   std::vector<std::string>& written = outputs.written;
@@ -161,8 +138,7 @@ ExplainOutputs write_explain_outputs(const Args& args, const ExplainInput& in, c
     const std::string out = args.get("out-png");
     const int64_t N = x.dim(0);
     for (int64_t n = 0; n < N; ++n) {
-      const Tensor display =
-          in.tensor_input ? Tensor(Shape{1, x.dim(2), x.dim(3)}) : in.images.display[size_t(n)];
+      const Tensor& display = in.images.display[size_t(n)];
       const std::string file = N == 1 ? out : stem(out, ".png") + "." + std::to_string(n) + ".png";
       write_png(files.stage(file), render_heatmap(e, n, applied, rendering, display));
       written.push_back(file);
@@ -173,7 +149,7 @@ ExplainOutputs write_explain_outputs(const Args& args, const ExplainInput& in, c
 }
 
 // --json: what ran, on what, with which parameters, what came out and where, and the receipt.
-void print_explain_json(const Args& args, const std::vector<std::string>& argv, const ExplainInput& in,
+void print_explain_json(const Args& args, const std::vector<std::string>& argv, const InputBatch& in,
                         const MethodInfo& info, const Request& r, const NoiseOptions& noise, const Explanation& e,
                         const ExplainOutputs& outputs, double ms_scores, double ms_method) {
   const auto& pos = args.positional();
@@ -211,6 +187,85 @@ void print_explain_json(const Args& args, const std::vector<std::string>& argv, 
   j.end_object();
   std::printf("%s\n", j.str().c_str());
 }
+// How the summary turns scores into probabilities, and what it says about it: the model's own
+// output when it ends in Softmax/LogSoftmax (ModelFunction then scores the Softmax's input).
+struct ProbabilityView {
+  enum class From { softmax, as_is, exp } from;
+  std::string note;
+};
+ProbabilityView probability_view(const Model& model, ScoreKind kind) {
+  const std::string output = model.graph().outputs[0].name, logits = model.logits_name();
+  if (kind == ScoreKind::prob) return {ProbabilityView::From::as_is, "the scores are probabilities (--score prob)"};
+  if (kind == ScoreKind::log_prob)
+    return {ProbabilityView::From::exp, "exp of the scores, which are log-probabilities (--score log-prob)"};
+  if (logits != output)
+    return {ProbabilityView::From::softmax, "the model's output '" + output +
+                                                "' already is a probability (it ends in Softmax); shown is the "
+                                                "softmax of its input '" + logits + "', the logits explained"};
+  return {ProbabilityView::From::softmax, "softmax of the scores (the model's outputs, taken as logits)"};
+}
+
+// Row n of the scores as probabilities, in double.
+std::vector<double> probabilities(const Tensor& scores, int64_t n, ProbabilityView::From from) {
+  const int64_t C = scores.dim(1);
+  const float* s = scores.data() + n * C;
+  std::vector<double> p(static_cast<size_t>(C));
+  if (from == ProbabilityView::From::as_is) {
+    for (int64_t c = 0; c < C; ++c) p[size_t(c)] = s[c];
+  } else if (from == ProbabilityView::From::exp) {
+    for (int64_t c = 0; c < C; ++c) p[size_t(c)] = std::exp(double(s[c]));
+  } else {  // softmax, shifted by the row's max
+    double top = s[0], total = 0;
+    for (int64_t c = 1; c < C; ++c) top = std::max(top, double(s[c]));
+    for (int64_t c = 0; c < C; ++c) total += p[size_t(c)] = std::exp(double(s[c]) - top);
+    for (double& v : p) v /= total;
+  }
+  return p;
+}
+
+// Without an output flag: per example the top-5 classes, the target and the map's statistics.
+void print_explain_summary(const Model& model, const InputBatch& in, const MethodInfo& info, const Request& r,
+                           const Tensor& scores, ScoreKind kind, const Explanation& e) {
+  const int64_t N = in.x.dim(0), C = scores.dim(1);
+  const Tensor& a = e.attribution;
+  const int64_t per = a.numel() / N;
+  Shape row = a.shape();
+  row[0] = 1;
+  const ProbabilityView view = probability_view(model, kind);
+  std::printf("%s on %lld example(s) of shape %s, score %s\n", info.name.c_str(), (long long)N,
+              in.x.shape().str().c_str(), score_kind_name(kind));
+  if (C > 1) std::printf("probabilities: %s\n", view.note.c_str());
+  const auto gap = e.per_example.find("completeness_gap");
+  for (int64_t n = 0; n < N; ++n) {
+    std::printf("\nexample %lld", (long long)n);
+    if (!in.tensor_input) std::printf(" (%s)", in.names[size_t(n)].c_str());
+    const int64_t t = r.targets[size_t(n)];
+    std::printf(": target class %lld, score %.6g", (long long)t, double(scores[n * C + t]));
+    if (!r.contrast.empty()) std::printf(" (minus class %lld)", (long long)r.contrast[size_t(n)]);
+    std::printf("\n");
+    if (C > 1) {
+      const std::vector<double> p = probabilities(scores, n, view.from);
+      std::printf("  top-%lld:", (long long)std::min<int64_t>(5, C));
+      for (const auto& [c, s] : top_k(scores, n, 5))
+        std::printf("  %lld: %.4f (%s %.4g)", (long long)c, p[size_t(c)], score_kind_name(kind), double(s));
+      std::printf("\n");
+    }
+    const float* v = a.data() + n * per;
+    double lo = v[0], hi = v[0], abs_sum = 0, sum = 0;
+    for (int64_t i = 0; i < per; ++i) {
+      lo = std::min(lo, double(v[i])), hi = std::max(hi, double(v[i]));
+      abs_sum += std::fabs(double(v[i])), sum += v[i];
+    }
+    std::printf("  map %s: min %.4g, max %.4g, mean |a| %.4g, sum %.6g\n", row.str().c_str(), lo, hi,
+                abs_sum / double(per), sum);
+    if (gap != e.per_example.end()) {
+      const double g = gap->second[size_t(n)], score = e.scores.empty() ? 0.0 : e.scores[size_t(n)];
+      std::printf("  completeness gap %.4g", g);
+      if (score != 0) std::printf(" (%.3g %% of the score %.6g)", 100 * std::fabs(g) / std::fabs(score), score);
+      std::printf("\n");
+    }
+  }
+}
 }  // namespace
 
 int run_explain(const std::vector<std::string>& argv) {
@@ -231,7 +286,7 @@ int run_explain(const std::vector<std::string>& argv) {
   auto model = load_model(pos[0]);
   GL_CHECK(model->graph().inputs.size() == 1, pos[0], ": explain supports single-input models; this one has ",
            model->graph().inputs.size());
-  const ExplainInput in = load_explain_input(args, *model, tensor_input);
+  const InputBatch in = load_input_batch(args, *model, tensor_input, "explain");
   const Rendering rendering = rendering_from_args(args, 1);
   GL_CHECK(rendering.overlay != true || !tensor_input, "--overlay needs image inputs (", pos[1], " is a tensor)");
   ModelFunction f(*model, parse_score_kind(args.get("score")));
@@ -252,6 +307,8 @@ int run_explain(const std::vector<std::string>& argv) {
   const auto t2 = std::chrono::steady_clock::now();
 
   const ExplainOutputs outputs = write_explain_outputs(args, in, rendering, info, e);
+  const bool summary = !args.has("out-npy") && !args.has("out-png") && !args.flag("json");
+  if (summary) print_explain_summary(*model, in, info, r, scores, parse_score_kind(args.get("score")), e);
   if (args.flag("json"))
     print_explain_json(args, argv, in, info, r, noise, e, outputs,
                        std::chrono::duration<double, std::milli>(t1 - t0).count(),

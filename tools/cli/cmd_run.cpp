@@ -29,7 +29,7 @@ int run_run(const std::vector<std::string>& argv) {
   Tape tape;
   std::vector<Var> inputs;
   for (size_t k = 0; k + 1 < pos.size(); ++k)
-    inputs.push_back(tape.input(with_batch_axis(*model, k, load_tensor(pos[k + 1]), pos[k + 1]), false,
+    inputs.push_back(tape.input(load_model_input(*model, k, pos[k + 1]), false,
                                 graph_inputs[k].name));
   std::vector<Var> outputs = model->forward(tape, inputs);
   if (args.has("out")) {

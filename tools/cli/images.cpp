@@ -94,6 +94,16 @@ Preprocessing preprocessing_from_args(const Args& args, const Model& model) {
   if (p.channels == 0 && d[1] > 0) p.channels = d[1];
   GL_CHECK(d[1] < 0 || p.channels == d[1], "--preset ", p.preset, " gives ", p.channels,
            " channel(s) but the model takes ", d[1]);
+  // A preset's per-channel means/stds that do not fit the model are the preset's fault, not a
+  // --mean/--std the user never gave.
+  const std::pair<const char*, const std::vector<float>*> normalisation[] = {{"mean", &p.mean}, {"std", &p.std}};
+  for (const auto& [flag, values] : normalisation) {
+    const int64_t given = int64_t(values->size());
+    GL_CHECK(args.has(flag) || p.channels <= 0 || given <= 1 || given == p.channels, "--preset ", p.preset, " gives ",
+             given, std::string(flag) == "mean" ? " channel means" : " channel standard deviations",
+             " but the model's input has ", p.channels, p.channels == 1 ? " channel" : " channels", "; use ",
+             p.channels == 1 ? "--preset fashion-mnist" : "--preset imagenet", " or --mean/--std");
+  }
   return p;
 }
 
@@ -159,6 +169,50 @@ ImageBatch load_image_batch(const std::vector<std::string>& files, const Preproc
   for (size_t i = 0; i < inputs.size(); ++i)
     std::copy_n(inputs[i].data(), inputs[i].numel(), batch.input.data() + int64_t(i) * inputs[i].numel());
   return batch;
+}
+
+namespace {
+// Example n of a [N, C, H, W] tensor as a [1 or 3, H, W] picture in [0, 1]: min-max scaled over
+// the example (channels averaged first unless there are 1 or 3).
+Tensor tensor_display(const Tensor& x, int64_t n) {
+  const int64_t C = x.dim(1), plane = x.dim(2) * x.dim(3);
+  const float* v = x.data() + n * C * plane;
+  const int64_t shown = C == 1 || C == 3 ? C : 1;
+  Tensor d(Shape{shown, x.dim(2), x.dim(3)});
+  if (shown == C) {
+    std::copy_n(v, C * plane, d.data());
+  } else {
+    for (int64_t i = 0; i < plane; ++i) {
+      double mean = 0;
+      for (int64_t c = 0; c < C; ++c) mean += v[c * plane + i];
+      d[i] = float(mean / double(C));
+    }
+  }
+  float lo = d[0], hi = d[0];
+  for (int64_t i = 0; i < d.numel(); ++i) lo = std::min(lo, d[i]), hi = std::max(hi, d[i]);
+  for (int64_t i = 0; i < d.numel(); ++i) d[i] = hi > lo ? (d[i] - lo) / (hi - lo) : 0.f;
+  return d;
+}
+}  // namespace
+
+InputBatch load_input_batch(const Args& args, const Model& model, bool tensor_input, const std::string& command) {
+  const auto& pos = args.positional();
+  InputBatch in;
+  in.tensor_input = tensor_input;
+  if (tensor_input) {
+    in.x = load_model_input(model, 0, pos[1]);
+    for (int64_t n = 0; n < in.x.dim(0); ++n) {
+      in.names.push_back(pos[1] + "[" + std::to_string(n) + "]");
+      if (in.x.rank() == 4 && in.x.numel() > 0) in.images.display.push_back(tensor_display(in.x, n));
+    }
+  } else {
+    in.prep = preprocessing_from_args(args, model);
+    if (!args.flag("quiet")) std::fprintf(stderr, "gradlens %s: %s\n", command.c_str(), in.prep.describe().c_str());
+    in.images = load_image_batch(expand_image_paths({pos.begin() + 1, pos.end()}), in.prep, model);
+    in.x = in.images.input;
+    in.names = in.images.files;
+  }
+  return in;
 }
 
 Rendering rendering_from_args(const Args& args, int64_t default_zoom) {

@@ -40,6 +40,20 @@ struct ImageBatch {
 ImageBatch load_image_batch(const std::vector<std::string>& files, const Preprocessing& p, const Model& model,
                             bool all_or_nothing = false);
 
+// The batch `explain` and `compare` run on (one loader for both): with `tensor_input` the one
+// .npy/.pb tensor pos[1] (a batch axis added when it has none; integer arrays converted with a note
+// on stderr), else the images and folders pos[1..] preprocessed for the model (the preprocessing
+// line on stderr unless --quiet). `images.display` holds each example's picture: the image, or a
+// [N, C, H, W] tensor's example scaled to [0, 1] (channels averaged unless 1 or 3).
+struct InputBatch {
+  bool tensor_input = false;
+  Preprocessing prep;              // images only
+  ImageBatch images;               // files and failures: images only
+  Tensor x;                        // [N, ...]
+  std::vector<std::string> names;  // per example: its image file, or "FILE.npy[n]"
+};
+InputBatch load_input_batch(const Args& args, const Model& model, bool tensor_input, const std::string& command);
+
 struct Rendering {
   Colormap colormap = Colormap::jet;
   bool colormap_given = false;

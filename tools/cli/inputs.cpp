@@ -1,9 +1,12 @@
 #include "tools/cli/inputs.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <sstream>
 
+#include "attribution/method.h"
 #include "engine/error.h"
 #include "engine/number_text.h"
 #include "io/npy.h"
@@ -21,10 +24,30 @@ std::unique_ptr<Model> load_model(const std::string& path) {
   return std::make_unique<Model>(load_onnx(path));
 }
 
-Tensor load_tensor(const std::string& path) {
-  if (ends_with(path, ".npy")) return read_npy(path);
+Tensor load_tensor(const std::string& path, std::string* integer_type) {
+  if (ends_with(path, ".npy")) {
+    std::string dtype;
+    Tensor t = read_npy(path, dtype);
+    static const std::map<std::string, const char*> kIntegerNames = {
+        {"u1", "uint8"}, {"i1", "int8"}, {"i2", "int16"}, {"i4", "int32"}, {"i8", "int64"}};
+    const auto integer = kIntegerNames.find(dtype);
+    if (integer_type) *integer_type = integer != kIntegerNames.end() ? integer->second : "";
+    return t;
+  }
+  if (integer_type) integer_type->clear();
   if (ends_with(path, ".pb")) return read_tensor_pb(path).value;
   fail(path, ": unsupported input file type (expected .npy or an ONNX TensorProto .pb)");
+}
+
+Tensor load_model_input(const Model& model, size_t k, const std::string& path) {
+  std::string integer_type;
+  Tensor t = load_tensor(path, &integer_type);
+  // Images saved as uint8 (or any integer array) feed a float input: converted, and said so. An
+  // input the model declares integer (token ids) takes them as they are.
+  const auto& inputs = model.graph().inputs;
+  if (!integer_type.empty() && k < inputs.size() && !inputs[k].is_integer)
+    std::fprintf(stderr, "gradlens: %s: %s array converted to float32\n", path.c_str(), integer_type.c_str());
+  return with_batch_axis(model, k, std::move(t), path);
 }
 
 Tensor with_batch_axis(const Model& model, size_t k, Tensor t, const std::string& source) {
@@ -39,24 +62,8 @@ Tensor with_batch_axis(const Model& model, size_t k, Tensor t, const std::string
   }
   GL_CHECK(t.rank() >= 1, source, ": a scalar is not a model input");
   // The model checks shapes too, but only the CLI knows which file the tensor came from.
-  bool fits = dims.empty() || int(dims.size()) == t.rank();
-  for (size_t d = 1; fits && d < dims.size(); ++d) fits = dims[d] < 0 || dims[d] == t.dim(int(d));
-  if (!fits) {
-    std::string want = "[";
-    for (size_t d = 0; d < dims.size(); ++d)
-      want += (d ? "," : "") + (dims[d] < 0 ? std::string("?") : std::to_string(dims[d]));
-    fail(source, ": shape ", t.shape().str(), " does not fit input '", inputs[k].name, "' of ",
-         model.graph().source, ", which expects ", want, "] (the first axis, the batch, may differ)");
-  }
+  model.check_input_shape(k, t.shape(), source);
   return t;
-}
-
-std::vector<int64_t> argmax_rows(const Tensor& scores) {
-  const int64_t N = scores.dim(0), C = scores.dim(1);
-  std::vector<int64_t> out;
-  for (int64_t n = 0; n < N; ++n)
-    out.push_back(std::max_element(scores.data() + n * C, scores.data() + (n + 1) * C) - (scores.data() + n * C));
-  return out;
 }
 
 std::vector<std::pair<int64_t, float>> top_k(const Tensor& scores, int64_t n, int64_t k) {
@@ -73,7 +80,7 @@ std::vector<std::pair<int64_t, float>> top_k(const Tensor& scores, int64_t n, in
 
 std::vector<int64_t> parse_targets(const std::string& text, const Tensor& scores, const char* flag) {
   const int64_t N = scores.dim(0), C = scores.dim(1);
-  if (text == "auto") return argmax_rows(scores);
+  if (text == "auto") return predicted_classes(scores);
   std::vector<int64_t> values;
   GL_CHECK(!text.empty(), "--", flag, " is empty");
   for_each_item(text, [&](const std::string& item) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <map>
 #include <set>
 
 #include "attribution/method.h"
@@ -9,16 +10,45 @@
 
 namespace gradlens::cli {
 
+namespace {
+// "[integrated-gradients, split-ig: 50; big: 10]": every method declaring the parameter with its
+// default, methods sharing a default grouped, in the registry's order.
+std::string defaults_text(const std::vector<std::pair<std::string, std::vector<std::string>>>& groups) {
+  std::string text = "[";
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (g) text += "; ";
+    for (size_t k = 0; k < groups[g].second.size(); ++k) text += (k ? ", " : "") + groups[g].second[k];
+    text += ": " + (groups[g].first.empty() ? std::string("unset") : groups[g].first);
+  }
+  return text + "]";
+}
+}  // namespace
+
 void append_method_parameter_flags(std::vector<Flag>& flags, const std::set<std::string>& command_flags) {
   std::set<std::string> seen;
   for (const Flag& f : flags) seen.insert(f.name);
+  // Per new flag: its help (the first declaring method's) and (default, methods) groups.
+  struct Gathered {
+    std::string name, help;
+    std::vector<std::pair<std::string, std::vector<std::string>>> groups;
+  };
+  std::vector<Gathered> gathered;
+  std::map<std::string, size_t> index;
   for (const Method* m : methods())
     for (const Parameter& p : m->info().parameters) {
       GL_CHECK(!command_flags.count(p.name), "method '", m->info().name, "': parameter --", p.name,
                " has the name of one of the command's own flags and would never reach the method");
-      if (p.name != "relu" && seen.insert(p.name).second)
-        flags.push_back({p.name, "VALUE", p.help + " [" + m->info().name + ": " + p.fallback + "]", ""});
+      if (p.name == "relu" || (seen.count(p.name) && !index.count(p.name))) continue;
+      if (seen.insert(p.name).second) {
+        index[p.name] = gathered.size();
+        gathered.push_back({p.name, p.help, {}});
+      }
+      auto& groups = gathered[index[p.name]].groups;
+      auto same = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == p.fallback; });
+      if (same == groups.end()) groups.push_back({p.fallback, {m->info().name}});
+      else same->second.push_back(m->info().name);
     }
+  for (const Gathered& g : gathered) flags.push_back({g.name, "VALUE", g.help + " " + defaults_text(g.groups), ""});
 }
 
 MethodFlags method_options(const Args& args, const std::vector<Flag>& flags, const std::set<std::string>& own,

@@ -10,10 +10,12 @@
 
 namespace gradlens::cli {
 
-// Appends one flag per method parameter name not already in `flags` (the help lists each method's
-// default). "relu" is left out: CAM methods take --no-relu instead. A method parameter named like
-// one of `command_flags` (the command's own flags, which it consumes itself) would never reach the
-// method, so that is an Error naming both (caught by every CLI test that runs the command).
+// Appends one flag per method parameter name not already in `flags`; its help lists every
+// declaring method's default, methods with equal defaults grouped ("[integrated-gradients,
+// split-ig: 50; big: 10]"). "relu" is left out: CAM methods take --no-relu instead. A method
+// parameter named like one of `command_flags` (the command's own flags, which it consumes itself)
+// would never reach the method, so that is an Error naming both (caught by every CLI test that
+// runs the command).
 void append_method_parameter_flags(std::vector<Flag>& flags, const std::set<std::string>& command_flags);
 
 // The one flag → method-options mapping of every command: each given flag of `flags` that is not

@@ -17,7 +17,8 @@ with open("v2.npy", "wb") as f:
 with open("v3.npy", "wb") as f:
     np.lib.format.write_array(f, values.astype("<f4"), version=(3, 0))
 
-# Rejected: Fortran order, big-endian, unsupported dtypes, truncated data, bad headers.
+# uint8 (read, as images are saved); rejected: Fortran order, big-endian, unsupported dtypes,
+# truncated data, bad headers.
 np.save("fortran.npy", np.asfortranarray(values.astype("<f4")))
 np.save("big_endian.npy", values.astype(">f4"))
 np.save("uint8.npy", np.arange(6, dtype="u1").reshape(2, 3))
