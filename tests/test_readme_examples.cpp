@@ -34,3 +34,19 @@ TEST_CASE("README: explain an ONNX model from C++") {
   CHECK(map.shape() == Shape{2, 1, 28, 28});
   CHECK(std::isfinite(map[0]));
 }
+
+TEST_CASE("README: from C++ in one example (no targets: each row's predicted class)") {
+  const std::string dir = std::string(GRADLENS_TEST_DATA) + "/fixtures/gap_cnn/";
+  Model model(load_onnx(dir + "model.onnx"));
+  ModelFunction f(model);
+  Request r;
+  r.function = &f;
+  r.input = read_npy(dir + "input.npy");
+  r.options.set("upsample", "bilinear");
+  Explanation e = method("grad-cam").explain(r);  // no targets: each row's predicted class
+  const Tensor& map = e.attribution;
+  CHECK(map.shape() == Shape{2, 1, 28, 28});
+  r.targets = predicted_classes(f, r.input);
+  CHECK(r.targets.size() == 2);
+  CHECK(test::bitwise_equal(method("grad-cam").explain(r).attribution, map));
+}
