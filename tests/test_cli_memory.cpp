@@ -57,9 +57,10 @@ void write_conv224(const test::ScratchDir& scratch) {
   write_npy(scratch / "x.npy", x);
 }
 
+// --quiet: no announcement of a long pass (timing-dependent); the over-budget warning still shows.
 CliRun explain_ig(const test::ScratchDir& scratch, std::vector<std::string> extra) {
   std::vector<std::string> args = {"explain", scratch / "conv224.onnx", scratch / "x.npy", "--method",
-                                   "integrated-gradients", "--json", "--out-npy", scratch / "a.npy"};
+                                   "integrated-gradients", "--json", "--quiet", "--out-npy", scratch / "a.npy"};
   args.insert(args.end(), extra.begin(), extra.end());
   return run_cli(scratch, args);
 }

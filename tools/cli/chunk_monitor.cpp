@@ -1,10 +1,12 @@
 #include "tools/cli/chunk_monitor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "engine/error.h"
 #include "engine/number_text.h"
+#include "tools/cli/progress_text.h"
 
 namespace gradlens::cli {
 
@@ -43,9 +45,36 @@ Flag max_memory_flag() {
           "2G"};
 }
 
+namespace {
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+void ChunkMonitor::pass_begins(int64_t rows) {
+  pass_rows_ = rows;
+  pass_done_ = pass_chunks_ = 0;
+  last_chunk_end_ = now_seconds();
+  if (progress_) progress_->pass_begins(rows);
+}
+
 void ChunkMonitor::chunk_ran(int64_t rows, int64_t tape_bytes) {
   chunk_rows_ = std::max(chunk_rows_, rows);
   tape_bytes_ = std::max(tape_bytes_, tape_bytes);
+  pass_done_ += rows;
+  ++pass_chunks_;
+  if (progress_) progress_->rows_ran(rows);
+  const double now = now_seconds(), chunk_seconds = now - last_chunk_end_;
+  last_chunk_end_ = now;
+  // At the pass's second chunk, the rows left at its rate.
+  const double eta = rows_eta(rows, rows + pass_rows_ - pass_done_, chunk_seconds);
+  if (pass_chunks_ == 2 && !quiet_ && !announced_ && eta > 10) {
+    announced_ = true;
+    std::fprintf(stderr, "%sgradlens %s: %s%sa pass of %lld rows (one forward each, and a backward when the method "
+                 "takes gradients): about %s\n",
+                 progress_ && progress_->active() ? "\n" : "", command_.c_str(), method_.c_str(),
+                 method_.empty() ? "" : ": ", (long long)pass_rows_, duration_text(eta).c_str());
+  }
 }
 
 void ChunkMonitor::over_budget(int64_t row_bytes, int64_t max_bytes) {
@@ -57,7 +86,12 @@ void ChunkMonitor::over_budget(int64_t row_bytes, int64_t max_bytes) {
                command_.c_str(), byte_text(row_bytes).c_str(), byte_text(max_bytes).c_str());
 }
 
-void ChunkMonitor::start_method() { chunk_rows_ = tape_bytes_ = 0; }
+void ChunkMonitor::start_method(const std::string& name) {
+  chunk_rows_ = tape_bytes_ = 0;
+  method_ = name;
+  announced_ = false;
+  if (progress_) progress_->working_on(name);
+}
 
 void ChunkMonitor::add_notes(Explanation& e) const {
   e.notes["max_memory"] = std::to_string(max_memory());

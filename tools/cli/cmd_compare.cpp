@@ -151,7 +151,7 @@ int run_compare(const std::vector<std::string>& argv) {
   std::vector<double> times;
   std::vector<std::string> written;
   std::vector<Request> requests;  // as run, for the receipt
-  ChunkMonitor monitor("compare");
+  ChunkMonitor monitor("compare", &progress, quiet);
   for (size_t m = 0; m < chosen.size(); ++m) {
     Request r;
     r.function = &f;
@@ -161,7 +161,7 @@ int run_compare(const std::vector<std::string>& argv) {
     r.options = options[m];
     requests.push_back(r);
     const auto t0 = std::chrono::steady_clock::now();
-    monitor.start_method();
+    monitor.start_method(chosen[m]->info().name);
     {
       ScopedChunkObserver observing(&monitor);
       explanations.push_back(chosen[m]->explain(r));

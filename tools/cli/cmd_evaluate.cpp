@@ -665,7 +665,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
   base.map_function = &logits;  // what --methods explain; the recomputing metrics explain it too
 
   Progress progress("evaluate", int64_t(run.methods.size() * (chosen.size() + 1)), args.flag("quiet"));
-  ChunkMonitor monitor("evaluate");  // the over-budget warning, for the methods and the metrics
+  ChunkMonitor monitor("evaluate", &progress, args.flag("quiet"));  // for the methods and the metrics
   ScopedChunkObserver observing(&monitor);
   for (size_t c = 0; c < run.methods.size(); ++c) {
     const std::string& name = run.methods[c];
@@ -679,6 +679,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
       r.targets = targets;
       r.batch = batch;
       r.options = options_of[name];
+      monitor.start_method(name);
       Explanation e = method(name).explain(r);
       a = e.attribution;
       if (a.shape() != xs.shape()) {
@@ -695,6 +696,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
       if (in.method) in.method_options = options_of[name];
       for (const Parameter& p : m->info().parameters)
         if (args.has(p.name)) in.options.set(p.name, args.get(p.name));
+      monitor.start_method(name + " " + m->info().name);
       MetricResult res = m->evaluate(in);
       run.cells.push_back({name, m->info().name, res.values, res.per_example, res.curve_x, res.curves, res.maps});
       progress.step(name + " " + m->info().name);

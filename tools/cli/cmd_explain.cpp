@@ -250,13 +250,17 @@ int run_explain(const std::vector<std::string>& argv) {
   r.options = explain_options(args, info);
   const NoiseOptions noise = noise_from_args(args);
   const auto t1 = std::chrono::steady_clock::now();
-  ChunkMonitor monitor("explain");
+  const bool quiet = args.flag("quiet");
+  Progress progress("explain", 1, quiet);
+  ChunkMonitor monitor("explain", &progress, quiet);
+  monitor.start_method(info.name);
   Explanation e;
   {
     ScopedChunkObserver observing(&monitor);
     e = explain_with_noise(m, r, noise);
   }
   monitor.add_notes(e);
+  progress.step(info.name);
   const auto t2 = std::chrono::steady_clock::now();
 
   const ExplainOutputs outputs = write_explain_outputs(args, in, rendering, info, e);
