@@ -26,7 +26,7 @@ SeededPassResult seeded_pass(const Function& f, const Tensor& X, ChunkBudget& bu
         if (s >= 0) place_rows(result.gradients[size_t(s)], c.input_gradient(), M, c.begin, c.rows);
       });
   result.chunks = stats.chunks;
-  result.arena_floats = stats.arena_floats;
+  result.tape_bytes = stats.tape_bytes;
   return result;
 }
 

@@ -20,10 +20,10 @@ struct SeededPassResult {
   Tensor scores;                  // [M, C]
   std::vector<Tensor> gradients;  // one [M, ...] per seed writer
   int64_t chunks = 0;
-  size_t arena_floats = 0;        // the tape arena's capacity after the largest chunk
+  int64_t tape_bytes = 0;         // the largest chunk's tape (ChunkStats::tape_bytes)
 };
 
-// Chunks follow `budget` (path.h: --batch rows, or --max-memory's one-row probe, kept across the
+// Chunks follow `budget` (chunked_pass.h: --max-memory's one-row probe, kept across the
 // search's iterations).
 SeededPassResult seeded_pass(const Function& f, const Tensor& X, ChunkBudget& budget, const std::vector<SeedWriter>& seeds);
 

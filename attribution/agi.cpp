@@ -86,7 +86,7 @@ struct Trajectories {
   std::vector<int64_t> iterations;  // steps taken
   std::vector<bool> reached;        // argmax f = j at the last point
   int64_t gradient_rows = 0, forward_rows = 0, chunks = 0;
-  size_t arena_floats = 0;
+  int64_t tape_bytes = 0;
 };
 
 // All trajectories advance together: each iteration is one seeded pass (∇f_t and ∇f_j) over
@@ -128,7 +128,7 @@ Trajectories follow_ascents(const Request& r, const std::vector<int64_t>& classe
       p = seeded_pass(*r.function, X, budget, {explained, false_class});
       t.gradient_rows += A;
       t.chunks += p.chunks;
-      t.arena_floats = std::max(t.arena_floats, p.arena_floats);
+      t.tape_bytes = std::max(t.tape_bytes, p.tape_bytes);
     }
     std::vector<int64_t> still;
     for (int64_t a = 0; a < A; ++a) {
@@ -195,7 +195,6 @@ class AdversarialGradientIntegration : public Method {
         {"false-classes", "", "FILE.npy [N, K] of false classes (overrides classes and seed)"},
         bounds_parameter(),
     };
-    for (const Parameter& p : path_chunk_parameters()) info_.parameters.push_back(p);
   }
   const MethodInfo& info() const override { return info_; }
 
@@ -207,8 +206,7 @@ class AdversarialGradientIntegration : public Method {
     const double eps = r.options.number(info_, "step-size", 0, 1e30);
     GL_CHECK(eps > 0, info_.name, ": --step-size must be positive");
     const int64_t max_iter = r.options.integer(info_, "max-iter", 1, 1 << 24);
-    const int64_t max_memory = parse_max_memory(info_, r.options);
-    ChunkBudget budget(r.batch, max_memory);
+    ChunkBudget budget(r.batch);
     const BoxConstraint box = parse_bounds(info_, r.options);
     const int64_t C = checked_classes(info_, r);
 
@@ -221,9 +219,9 @@ class AdversarialGradientIntegration : public Method {
     e.attribution = std::move(means.attribution);
     ChunkStats stats;
     stats.rows = t.gradient_rows;
-    stats.chunk_rows = max_memory > 0 ? budget.chunk_rows() : std::min<int64_t>(r.batch, N * K);
+    stats.chunk_rows = std::min(budget.chunk_rows(), N * K);
     stats.chunks = t.chunks;
-    stats.arena_floats = t.arena_floats;
+    stats.tape_bytes = t.tape_bytes;
     report_completeness(e, example_scores(r, x), means.end_score, stats);
     e.per_example["adversarial_classes"] = means.reached;
     e.per_example["mean_iterations"] = means.iterations;

@@ -250,7 +250,6 @@ class BoundaryIntegratedGradients : public Method {
         bounds_parameter(),
     };
     for (const Parameter& p : quadrature_parameters("riemann-trapezoid", "10")) info_.parameters.push_back(p);
-    for (const Parameter& p : path_chunk_parameters()) info_.parameters.push_back(p);
   }
   const MethodInfo& info() const override { return info_; }
 
@@ -262,7 +261,7 @@ class BoundaryIntegratedGradients : public Method {
     Attack attack = parse_attack(info_, r.options);
     Rng rng(attack.seed);
     const Quadrature q = parse_quadrature(info_, r.options);
-    ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));  // attack and IG
+    ChunkBudget budget(r.batch);  // attack and IG
     const int64_t C = checked_classes(info_, r);
     attack.scale = radius_scale(info_, r);
 

@@ -30,7 +30,6 @@ class BlurIG : public Method {
     info_.parameters = quadrature_parameters("riemann-left", "100");
     info_.parameters.push_back({"max-sigma", "50", "σ of the most blurred image (the baseline), in samples"});
     info_.parameters.push_back({"idgi", "false", "apply the IDGI important-direction correction"});
-    for (const Parameter& p : path_chunk_parameters()) info_.parameters.push_back(p);
   }
   const MethodInfo& info() const override { return info_; }
 
@@ -38,7 +37,6 @@ class BlurIG : public Method {
     r.options.check_known(info_);
     const Quadrature q = parse_quadrature(info_, r.options);
     const double max_sigma = r.options.number(info_, "max-sigma", 1e-6, 1e6);
-    const int64_t max_memory = parse_max_memory(info_, r.options);
     const bool idgi = r.options.boolean(info_, "idgi");
     const Tensor& x = r.input;
     check_path_request(r, info_.name);
@@ -66,7 +64,7 @@ class BlurIG : public Method {
     std::vector<float> derivative(size_t(r.batch * per));
     std::vector<double> sum(size_t(N * per), 0.0);
     const ChunkStats stats = run_path(
-        r, steps, max_memory,
+        r, steps,
         [&](int64_t n, int64_t k, int64_t slot, float* row) {
           const double sigma = max_sigma * q.nodes[size_t(k)];
           blurred_into(n, sigma, row);

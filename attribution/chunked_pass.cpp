@@ -1,24 +1,43 @@
 #include "attribution/chunked_pass.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <limits>
 
 #include "engine/error.h"
 
 namespace gradlens {
 
+namespace {
+std::atomic<int64_t> g_max_memory{kDefaultMaxMemory};
+thread_local ChunkObserver* t_observer = nullptr;
+}  // namespace
+
+void set_max_memory(int64_t bytes) {
+  GL_CHECK(bytes >= 1, "--max-memory must be at least 1 byte, got ", bytes);
+  g_max_memory.store(bytes);
+}
+int64_t max_memory() { return g_max_memory.load(); }
+
+ChunkObserver* chunk_observer() { return t_observer; }
+ScopedChunkObserver::ScopedChunkObserver(ChunkObserver* observer) : previous_(t_observer) { t_observer = observer; }
+ScopedChunkObserver::~ScopedChunkObserver() { t_observer = previous_; }
+
 ChunkBudget::ChunkBudget(int64_t batch, int64_t max_bytes) : batch_(batch), max_bytes_(max_bytes) {
   GL_CHECK(batch >= 1, "batch size must be at least 1");
-  GL_CHECK(max_bytes >= 0, "--max-memory must be non-negative");
+  GL_CHECK(max_bytes >= 1, "--max-memory must be at least 1 byte, got ", max_bytes);
 }
 
-int64_t ChunkBudget::next_rows() const { return max_bytes_ == 0 ? batch_ : rows_ == 0 ? 1 : rows_; }
-
-void ChunkBudget::ran(int64_t rows, size_t arena_floats) {
-  if (max_bytes_ == 0 || rows_ > 0) return;
-  GL_CHECK(rows == 1, "the memory probe must be one row, got ", rows);
-  const double row_bytes = double(arena_floats) * sizeof(float);
-  rows_ = std::clamp<int64_t>(int64_t(double(max_bytes_) / row_bytes), 1, batch_);
+void ChunkBudget::ran(int64_t rows, int64_t tape_bytes) {
+  if (rows_ > 0) return;
+  if (rows > 1) {  // the probe was given up (run_chunks: the model cannot run one row): no budget
+    rows_ = batch_;
+    return;
+  }
+  const int64_t row_bytes = std::max<int64_t>(tape_bytes, 1);
+  rows_ = std::clamp<int64_t>(max_bytes_ / row_bytes, 1, batch_);
+  if (row_bytes > max_bytes_ && t_observer) t_observer->over_budget(row_bytes, max_bytes_);
 }
 
 Tensor rows(const Tensor& X, int64_t begin, int64_t end) {
@@ -50,7 +69,7 @@ void ChunkStats::add(const ChunkStats& other) {
   rows += other.rows;
   chunk_rows = std::max(chunk_rows, other.chunk_rows);
   chunks += other.chunks;
-  arena_floats = std::max(arena_floats, other.arena_floats);
+  tape_bytes = std::max(tape_bytes, other.tape_bytes);
 }
 
 Tensor Chunk::input_gradient() const {
@@ -93,6 +112,8 @@ ChunkStats run_chunks(const Function& f, int64_t M, ChunkBudget& budget, const C
   if (taps.bias_maps && backward) tape.observe(&bias_tap);
   for (Observer* o : taps.observers) tape.observe(o);
   ChunkStats stats;
+  ChunkObserver* observer = t_observer;
+  if (observer) observer->pass_begins(M);
   Chunk c;
   c.tape = &tape;
   c.layers = &layer_tap;
@@ -107,7 +128,19 @@ ChunkStats run_chunks(const Function& f, int64_t M, ChunkBudget& budget, const C
     c.begin = begin;
     c.rows = k;
     c.input = tape.input(X, backward && taps.input_gradient, "input");
-    c.scores = f.scores_and(tape, c.input, taps.layers).front();
+    if (begin == 0 && k == 1 && M > 1) {
+      // The probe. A model exported with its batch baked in (a Reshape to [T, 2·heads, d]) cannot
+      // run one row: then the pass runs unprobed chunks of --batch rows, as before the budget.
+      try {
+        c.scores = f.scores_and(tape, c.input, taps.layers).front();
+      } catch (const Error&) {
+        budget.ran(std::numeric_limits<int64_t>::max(), 0);  // gives up the probe: next_rows() = batch
+        if (budget.next_rows() == 1) throw;
+        continue;
+      }
+    } else {
+      c.scores = f.scores_and(tape, c.input, taps.layers).front();
+    }
     GL_CHECK(c.scores.shape().rank() == 2 && c.scores.shape()[0] == k,
              "the function's scores must be [rows, classes], got ", c.scores.shape().str());
     const int64_t C = c.classes();
@@ -119,11 +152,13 @@ ChunkStats run_chunks(const Function& f, int64_t M, ChunkBudget& budget, const C
       tape.backward(c.scores, seed, taps.rules);
       visit(c, int(s));
     }
-    budget.ran(k, tape.arena().capacity_floats());
-    stats.arena_floats = std::max(stats.arena_floats, tape.arena().capacity_floats());
+    // The arena's peak is a running maximum over the pass: the largest chunk's tape.
+    stats.tape_bytes = int64_t(tape.arena().peak_floats() * sizeof(float));
+    budget.ran(k, stats.tape_bytes);
     stats.chunk_rows = std::max(stats.chunk_rows, k);
     ++stats.chunks;
     begin += k;
+    if (observer) observer->chunk_ran(k, stats.tape_bytes);
   }
   stats.rows = M;
   return stats;

@@ -14,17 +14,24 @@
 
 namespace gradlens {
 
-// --max-memory: the rows of each chunk of a method's passes. Without a budget (max_bytes = 0)
-// every chunk has `batch` rows; with one, the first chunk the method runs is one row, whose tape
-// arena sets the rows of every later chunk of every later pass of the method:
-// ⌊max_bytes / that arena's bytes⌋, at least 1, at most `batch`. (The arena never starts below
-// 4 MiB, so for small models the probe overestimates and the bound is conservative.)
+// The run's memory budget (--max-memory BYTES, default 2 GiB): the bytes of tape (activations and
+// gradients) one chunk may hold. Process-wide, like the memory limit of engine/memory.h, so every
+// chunked pass of every method, metric and axiom follows it without being handed it.
+constexpr int64_t kDefaultMaxMemory = int64_t(2) << 30;
+void set_max_memory(int64_t bytes);  // ≥ 1
+int64_t max_memory();
+
+// The rows of each chunk of a method's passes. The first chunk is one row (the probe); its tape
+// (the arena's peak floats in use) sets the rows of every later chunk of every later pass run with
+// this budget: ⌊max_bytes / that row's tape bytes⌋, at least 1, at most `batch`. A row whose tape
+// alone exceeds the budget runs alone, and the thread's ChunkObserver is told once.
 class ChunkBudget {
  public:
-  ChunkBudget(int64_t batch, int64_t max_bytes);
-  int64_t next_rows() const;                    // rows for the next chunk
-  void ran(int64_t rows, size_t arena_floats);  // after each chunk
-  int64_t chunk_rows() const { return max_bytes_ > 0 && rows_ > 0 ? rows_ : batch_; }
+  explicit ChunkBudget(int64_t batch, int64_t max_bytes = max_memory());
+  int64_t next_rows() const { return rows_ > 0 ? rows_ : 1; }  // rows for the next chunk
+  void ran(int64_t rows, int64_t tape_bytes);                   // after each chunk
+  int64_t chunk_rows() const { return next_rows(); }
+  int64_t max_bytes() const { return max_bytes_; }
 
  private:
   int64_t batch_, max_bytes_;
@@ -32,16 +39,37 @@ class ChunkBudget {
 };
 
 struct ChunkStats {
-  int64_t rows = 0;         // rows run
-  int64_t chunk_rows = 0;   // the largest chunk
+  int64_t rows = 0;        // rows run
+  int64_t chunk_rows = 0;  // the largest chunk
   int64_t chunks = 0;
-  size_t arena_floats = 0;  // the largest tape arena of any chunk
+  int64_t tape_bytes = 0;  // the most tape bytes in use at once (the largest chunk's)
   void add(const ChunkStats& other);  // another pass of the same method
 };
 
-// What the tape records besides the scores. The input's gradient is kept only when the pass has
-// seeds; a layer's gradient only with layer_gradients (else its activation alone: no gradient is
-// asked of the tape for it).
+// What the chunked passes running on this thread report, as they run (the CLI's notes, its
+// over-budget warning and its progress bar). Calls are cheap no-ops while no observer is set.
+class ChunkObserver {
+ public:
+  virtual ~ChunkObserver() = default;
+  virtual void pass_begins(int64_t /*rows*/) {}  // a pass of that many rows starts
+  // A chunk of `rows` ran; `tape_bytes` is the pass's tape at its peak so far.
+  virtual void chunk_ran(int64_t /*rows*/, int64_t /*tape_bytes*/) {}
+  // The probe's one row needs `row_bytes` > `max_bytes`: every chunk of the budget is one row.
+  virtual void over_budget(int64_t /*row_bytes*/, int64_t /*max_bytes*/) {}
+};
+ChunkObserver* chunk_observer();  // this thread's, or nullptr
+// Sets this thread's observer while alive (not owned; nested scopes restore the outer one).
+class ScopedChunkObserver {
+ public:
+  explicit ScopedChunkObserver(ChunkObserver* observer);
+  ~ScopedChunkObserver();
+  ScopedChunkObserver(const ScopedChunkObserver&) = delete;
+  ScopedChunkObserver& operator=(const ScopedChunkObserver&) = delete;
+
+ private:
+  ChunkObserver* previous_;
+};
+
 struct ChunkTaps {
   GradRules rules;
   bool input_gradient = true;

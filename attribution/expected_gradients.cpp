@@ -33,7 +33,6 @@ class ExpectedGradients : public Method {
         {"seed", "0", "random seed of the draws"},
         {"draws", "", "FILE.npy [N, S, 2] of exact draws (baseline index, α); overrides samples and seed"},
     };
-    for (const Parameter& p : path_chunk_parameters()) info_.parameters.push_back(p);
   }
   const MethodInfo& info() const override { return info_; }
 
@@ -50,7 +49,6 @@ class ExpectedGradients : public Method {
     GL_CHECK(same, baselines_file, ": baselines of shape ", baselines.shape().str(), " must be [K, ...] with ",
              "the input's example shape ", x.shape().str());
     const int64_t K = baselines.dim(0);
-    const int64_t max_memory = r.options.integer(info_, "max-memory", 0, INT64_MAX);
 
     // draws[n][s] = (baseline index, α)
     int64_t S = 0;
@@ -80,7 +78,7 @@ class ExpectedGradients : public Method {
     auto draw = [&](int64_t n, int64_t s) { return draws[size_t(n * S + s)]; };
     std::vector<double> sum(size_t(N * per), 0.0);
     const ChunkStats stats = run_path(
-        r, S, max_memory,
+        r, S,
         [&](int64_t n, int64_t s, int64_t, float* row) {
           const auto [j, alpha] = draw(n, s);
           const float* xn = x.data() + n * per;

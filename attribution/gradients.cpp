@@ -39,7 +39,7 @@ PassResult gradient_pass(const Function& f, const Tensor& X, const std::vector<i
   result.scores.resize(size_t(M));
   result.layers.resize(options.layers.size());
   for (size_t k = 0; k < options.layers.size(); ++k) result.layers[k].name = options.layers[k];
-  ChunkBudget budget(options.batch, 0);
+  ChunkBudget budget(options.batch);
   const ChunkStats stats = run_chunks(
       f, M, budget, [&](int64_t begin, int64_t k) { return rows(X, begin, begin + k); }, seeds, taps,
       [&](const Chunk& c, int) {
@@ -60,7 +60,7 @@ PassResult gradient_pass(const Function& f, const Tensor& X, const std::vector<i
           for (size_t j = 0; j < entries.size(); ++j) place_rows(result.biases[j].map, entries[j].map, M, c.begin, c.rows);
         }
       });
-  result.arena_floats = stats.arena_floats;
+  result.tape_bytes = stats.tape_bytes;
   return result;
 }
 
@@ -68,7 +68,7 @@ Tensor evaluate_scores(const Function& f, const Tensor& X, int64_t batch) {
   GL_CHECK(X.rank() >= 1, "input must have a batch axis, got shape ", X.shape().str());
   const int64_t M = X.dim(0);
   Tensor all;
-  ChunkBudget budget(batch, 0);
+  ChunkBudget budget(batch);
   run_chunks(
       f, M, budget, [&](int64_t begin, int64_t k) { return rows(X, begin, begin + k); }, {}, ChunkTaps(),
       [&](const Chunk& c, int) { place_rows(all, c.scores.value(), M, c.begin, c.rows); });

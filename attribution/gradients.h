@@ -1,5 +1,5 @@
 // The gradient pass of the gradient and CAM methods, on the chunked pass (chunked_pass.h): rows of X
-// in chunks of `batch` rows, each one forward and one backward whose seed selects, for every row,
+// in chunks of at most `batch` rows (as many as the run's --max-memory allows, chunked_pass.h), each one forward and one backward whose seed selects, for every row,
 // its target score (minus its contrast class's score when one is given). Taps collect named
 // activations/gradients and bias maps along the way. When nothing asks for a gradient (no input
 // gradient, no layer gradient, no bias maps) the pass is forward only.
@@ -38,7 +38,7 @@ struct PassResult {
   Tensor input_grad;           // [M, ...] when requested
   std::vector<LayerCapture> layers;
   std::vector<BiasCapture> biases;
-  size_t arena_floats = 0;     // the tape arena's capacity after the largest chunk
+  int64_t tape_bytes = 0;      // the largest chunk's tape (ChunkStats::tape_bytes)
 };
 
 // targets[m] (and contrast[m] when contrast is non-empty) for each row m of X.

@@ -119,7 +119,6 @@ class GuidedIG : public Method {
     };
     for (const Parameter& p : baseline_parameters()) info_.parameters.push_back(p);
     info_.parameters.push_back({"idgi", "false", "apply the IDGI important-direction correction"});
-    for (const Parameter& p : path_chunk_parameters()) info_.parameters.push_back(p);
   }
   const MethodInfo& info() const override { return info_; }
 
@@ -129,7 +128,7 @@ class GuidedIG : public Method {
     const double fraction = r.options.number(info_, "fraction", 0, 1);
     GL_CHECK(fraction > 0, info_.name, ": --fraction must be in (0, 1], got 0");
     const double max_dist = r.options.number(info_, "max-dist", 0, 1);
-    ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));  // kept across steps
+    ChunkBudget budget(r.batch);  // kept across steps
     const bool idgi = r.options.boolean(info_, "idgi");
     const Tensor& x = r.input;
     check_path_request(r, info_.name);

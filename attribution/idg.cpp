@@ -204,7 +204,6 @@ class IntegratedDirectionalGradients : public Method {
                         {"features", "true", "count every single feature as a meaningful set (the authors' code)"}};
     for (const Parameter& p : quadrature_parameters("gauss-legendre", "50")) info_.parameters.push_back(p);
     for (const Parameter& p : baseline_parameters()) info_.parameters.push_back(p);
-    for (const Parameter& p : path_chunk_parameters()) info_.parameters.push_back(p);
   }
   const MethodInfo& info() const override { return info_; }
 
@@ -217,7 +216,7 @@ class IntegratedDirectionalGradients : public Method {
     const bool features = r.options.boolean(info_, "features");
     const Quadrature q = parse_quadrature(info_, r.options);
     const Tensor baseline = parse_baseline(info_, r);
-    ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));
+    ChunkBudget budget(r.batch);
     const GroupTree tree = read_groups(groups_file, x);
     const int64_t L = tree.levels();
     const int64_t N = x.dim(0), per = x.numel() / N;

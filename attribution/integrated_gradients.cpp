@@ -42,7 +42,6 @@ std::vector<Parameter> ig_parameters(const std::string& default_rule, bool integ
     p.push_back({"max-segments", "100000", "with --rule exact: most linear segments along a path before it stops"});
     p.push_back({"idgi", "false", "apply the IDGI important-direction correction"});
   }
-  for (const Parameter& q : path_chunk_parameters()) p.push_back(q);
   return p;
 }
 
@@ -74,7 +73,7 @@ class IntegratedGradients : public Method {
     const Tensor& x = r.input;
     check_path_request(r, info_.name);
     const Tensor baseline = parse_baseline(info_, r);
-    ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));
+    ChunkBudget budget(r.batch);
     const bool idgi = always_idgi_ || r.options.boolean(info_, "idgi");
     const int64_t N = x.dim(0), per = x.numel() / N, steps = int64_t(q.nodes.size());
 
@@ -117,7 +116,7 @@ class IntegratedGradients : public Method {
     const int64_t max_segments = r.options.integer(info_, "max-segments", 1, int64_t(1) << 40);
     const Tensor& x = r.input;
     const Tensor baseline = parse_baseline(info_, r);
-    ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));
+    ChunkBudget budget(r.batch);
     const int64_t N = x.dim(0), per = x.numel() / N;
 
     Explanation e;

@@ -17,7 +17,7 @@
 // from differences of gradients: every (example, node, selected feature i) is one row of a batch
 // whose tangent is e_i, so a chunk of rows is one forward, one backward, one tangent sweep and
 // one tangent backward, and row r's ġ is H e_i at its point. Rows run in chunks of --batch rows
-// (or as many as --max-memory allows after a one-row probe), and sums are taken in row order, so
+// (as many as the run's --max-memory allows after a one-row probe), and sums are taken in row order, so
 // the result does not depend on the chunking or the thread count.
 //
 // ReLU networks have a zero Hessian almost everywhere; --softplus-beta β > 0 evaluates the model
@@ -155,8 +155,7 @@ struct PathHessians {
   int64_t rows = 0;  // M = N · points · d_sel
 };
 PathHessians path_hessians(const std::string& method, const Request& r, const Tensor& baseline,
-                           const std::vector<int64_t>& features, const std::vector<InteractionNode>& nodes,
-                           int64_t max_memory) {
+                           const std::vector<int64_t>& features, const std::vector<InteractionNode>& nodes) {
   const Tensor& x = r.input;
   const int64_t N = x.dim(0), d = x.numel() / N;
   const int64_t rows_per_point = int64_t(features.size()), points = int64_t(nodes.size());
@@ -169,7 +168,7 @@ PathHessians path_hessians(const std::string& method, const Request& r, const Te
   out.rows = M;
   auto example_of = [&](int64_t q) { return q / (points * rows_per_point); };
   auto node_of = [&](int64_t q) { return (q / rows_per_point) % points; };
-  ChunkBudget budget(r.batch, max_memory);
+  ChunkBudget budget(r.batch);
   Shape chunk_shape = x.shape();
   chunk_shape[0] = std::min(M, r.batch);
   Tensor points_buffer(chunk_shape), directions_buffer(chunk_shape), V;
@@ -226,7 +225,6 @@ class IntegratedHessians : public Method {
         {"features", "all", "rows of the matrix: all, or flat feature indices, e.g. 0,3,5-9"},
         {"softplus-beta", "0", "β > 0: replace every ReLU by softplus(x; β) = ln(1 + e^(βx))/β (0: off)"},
     });
-    for (const Parameter& p : path_chunk_parameters()) info_.parameters.push_back(p);
   }
   const MethodInfo& info() const override { return info_; }
 
@@ -236,7 +234,6 @@ class IntegratedHessians : public Method {
     const int64_t steps = o.integer(info_, "steps", 1, 200);
     const std::string rule = o.text(info_, "rule");
     const double beta = o.number(info_, "softplus-beta", 0, 1e6);
-    const int64_t max_memory = parse_max_memory(info_, o);
     check_path_request(request, info_.name);
 
     const ReluAsSoftplus smoothed(*request.function, float(beta));
@@ -251,7 +248,7 @@ class IntegratedHessians : public Method {
     const std::vector<InteractionNode> nodes = interaction_nodes(rule, steps);
     const Tensor baseline = parse_baseline(info_, r);
 
-    const PathHessians sums = path_hessians(info_.name, r, baseline, features, nodes, max_memory);
+    const PathHessians sums = path_hessians(info_.name, r, baseline, features, nodes);
     const ChunkStats& stats = sums.stats;
     const int64_t M = sums.rows;
 

@@ -161,7 +161,6 @@ class NegativeFluxAggregation : public Method {
         {"draws", "", "FILE.npy [N, S, ...] of start directions (normalised here); overrides samples and seed"},
         {"keep-points", "false", "also return the sphere points as the extra 'points' [N, S, ...]"},
     };
-    for (const Parameter& p : path_chunk_parameters()) info_.parameters.push_back(p);
   }
   const MethodInfo& info() const override { return info_; }
 
@@ -176,7 +175,7 @@ class NegativeFluxAggregation : public Method {
     const int64_t K = r.options.integer(info_, "descent-steps", 0, 1 << 16);
     const double rho = r.options.number(info_, "start", 0, 1);
     GL_CHECK(K > 0 || rho > 0, info_.name, ": --descent-steps 0 needs --start > 0 (the start is then the sphere point)");
-    ChunkBudget budget(r.batch, parse_max_memory(info_, r.options));  // kept across passes
+    ChunkBudget budget(r.batch);  // kept across passes
     const bool keep_points = r.options.boolean(info_, "keep-points");
 
     int64_t S = 0;

@@ -8,11 +8,6 @@
 
 namespace gradlens {
 
-std::vector<Parameter> path_chunk_parameters() {
-  return {{"max-memory", "0",
-           "bytes of tape memory per chunk: sets the rows per chunk from a one-row probe (0: --batch rows)"}};
-}
-
 std::vector<Parameter> quadrature_parameters(const std::string& default_rule, const std::string& default_steps) {
   return {{"steps", default_steps, "quadrature nodes along the path"},
           {"rule", default_rule, quadrature_rule_names()}};
@@ -21,10 +16,6 @@ std::vector<Parameter> quadrature_parameters(const std::string& default_rule, co
 Quadrature parse_quadrature(const MethodInfo& m, const Options& options) {
   const int64_t steps = options.integer(m, "steps", 1, 1 << 20);
   return quadrature(parse_quadrature_rule(options.text(m, "rule")), steps);
-}
-
-int64_t parse_max_memory(const MethodInfo& m, const Options& options) {
-  return options.integer(m, "max-memory", 0, INT64_MAX);
 }
 
 void straight_line(const Tensor& x, const Tensor& b, int64_t n, double t, float* row) {
@@ -95,9 +86,8 @@ ChunkStats path_pass(const Request& r, int64_t points, ChunkBudget& budget, bool
 }
 }  // namespace
 
-ChunkStats run_path(const Request& r, int64_t points, int64_t max_memory_bytes, const PathFill& fill,
-                    const PathConsume& consume) {
-  ChunkBudget budget(r.batch, max_memory_bytes);
+ChunkStats run_path(const Request& r, int64_t points, const PathFill& fill, const PathConsume& consume) {
+  ChunkBudget budget(r.batch);
   return run_path(r, points, budget, fill, consume);
 }
 
@@ -124,7 +114,7 @@ std::vector<double> straight_path_integral(const Request& r, const Tensor& basel
 std::vector<std::vector<double>> path_scores(const Request& r, int64_t points, const PathFill& fill) {
   check_path_request(r, "path method");
   std::vector<std::vector<double>> out(size_t(r.input.dim(0)), std::vector<double>(static_cast<size_t>(points)));
-  ChunkBudget budget(r.batch, 0);
+  ChunkBudget budget(r.batch);
   path_pass(r, points, budget, false, fill, [&](int64_t n, int64_t k, int64_t, const float*, double score) {
     out[size_t(n)][size_t(k)] = score;
   });
@@ -166,7 +156,7 @@ void report_completeness(Explanation& e, const std::vector<double>& input_scores
 void report_chunks(Explanation& e, const ChunkStats& stats) {
   e.notes["chunk_rows"] = std::to_string(stats.chunk_rows);
   e.notes["chunks"] = std::to_string(stats.chunks);
-  e.notes["arena_bytes"] = std::to_string(stats.arena_floats * sizeof(float));
+  e.notes["tape_bytes"] = std::to_string(stats.tape_bytes);
 }
 
 }  // namespace gradlens

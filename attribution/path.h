@@ -24,12 +24,9 @@ namespace gradlens {
 void check_path_request(const Request& request, const std::string& method);
 
 // What the path methods share among their parameters.
-std::vector<Parameter> path_chunk_parameters();  // max-memory
 std::vector<Parameter> quadrature_parameters(const std::string& default_rule, const std::string& default_steps);
 // --steps (1 … 2²⁰) and --rule of a method declaring quadrature_parameters.
 Quadrature parse_quadrature(const MethodInfo& m, const Options& options);
-// --max-memory of a method declaring path_chunk_parameters.
-int64_t parse_max_memory(const MethodInfo& m, const Options& options);
 
 // Point t of example n on the straight line: row = b_n + t (x_n − b_n), x and b [N, ...].
 void straight_line(const Tensor& x, const Tensor& b, int64_t n, double t, float* row);
@@ -49,7 +46,7 @@ using PathConsume = std::function<void(int64_t n, int64_t k, int64_t slot, const
 ChunkStats run_path(const Request& request, int64_t points, ChunkBudget& budget, const PathFill& fill,
                     const PathConsume& consume);
 // The same with a budget of its own (methods that make one path pass).
-ChunkStats run_path(const Request& request, int64_t points, int64_t max_memory_bytes, const PathFill& fill,
+ChunkStats run_path(const Request& request, int64_t points, const PathFill& fill,
                     const PathConsume& consume);
 
 // Σ_k w_k ∇f(x′ + t_k (x − x′)) per example, [N·per] in double: the integral of the straight path
@@ -64,7 +61,7 @@ std::vector<std::vector<double>> path_scores(const Request& request, int64_t poi
 // Score of each example of x (rows of the request's examples), forward only, one row at a time.
 std::vector<double> example_scores(const Request& request, const Tensor& x);
 
-// The run's statistics as notes: chunk_rows, chunks, arena_bytes.
+// The run's statistics as notes: chunk_rows, chunks, tape_bytes.
 void report_chunks(Explanation& e, const ChunkStats& stats);
 
 // Fills the explanation's per-example numbers: f(x), f(x′) (baseline_score), Σ attribution and

@@ -57,7 +57,7 @@ class PerturbationCam : public Method {
         ChannelAblation ablate(p.layer);
         ChunkTaps taps;
         taps.observers = {&ablate};
-        ChunkBudget budget(r.batch, 0);
+        ChunkBudget budget(r.batch);
         run_chunks(
             *r.function, K, budget,
             [&](int64_t begin, int64_t rows_in_chunk) {

@@ -114,7 +114,6 @@ class SplitIG : public Method {
         {"bisections", "30", "halvings of the grid bracket of α* (0: the first grid point past the threshold)"});
     info_.parameters.push_back({"right", "false", "also integrate the saturated part α > α* (extras 'right')"});
     for (const Parameter& p : baseline_parameters()) info_.parameters.push_back(p);
-    for (const Parameter& p : path_chunk_parameters()) info_.parameters.push_back(p);
   }
   const MethodInfo& info() const override { return info_; }
 
@@ -126,7 +125,6 @@ class SplitIG : public Method {
     GL_CHECK(phi > 0, info_.name, ": --split-fraction must be in (0, 1], got 0");
     const int64_t bisections = r.options.integer(info_, "bisections", 0, 60);
     const bool right = r.options.boolean(info_, "right");
-    const int64_t max_memory = parse_max_memory(info_, r.options);
     const Tensor& x = r.input;
     check_path_request(r, info_.name);
     const Tensor baseline = parse_baseline(info_, r);
@@ -142,7 +140,7 @@ class SplitIG : public Method {
     // Left part on [0, α*] (points k < steps), right part on [α*, 1] (points k ≥ steps).
     std::vector<double> left_sum(size_t(N * per), 0.0), right_sum(right ? size_t(N * per) : 0, 0.0);
     const ChunkStats stats = run_path(
-        r, right ? 2 * steps : steps, max_memory,
+        r, right ? 2 * steps : steps,
         [&](int64_t n, int64_t k, int64_t, float* row) {
           const double a = alpha_star[size_t(n)];
           point_at(n, k < steps ? a * q.nodes[size_t(k)] : a + (1.0 - a) * q.nodes[size_t(k - steps)], row);

@@ -25,6 +25,7 @@ class Arena {
   void rewind(const Mark& m);
   void reset();
   size_t capacity_floats() const;
+  size_t peak_floats() const { return peak_total_; }  // the most floats ever in use at once
   size_t heap_allocations() const { return heap_allocations_; }  // blocks ever obtained
 
  private:

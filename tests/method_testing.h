@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "attribution/chunked_pass.h"
 #include "attribution/method.h"
 #include "io/npy.h"
 
@@ -29,6 +30,18 @@ inline Explanation explain(const std::string& name, Request r, const std::map<st
   for (const auto& [k, v] : options) r.options.set(k, v);
   return method(name).explain(r);
 }
+
+// The run's memory budget (--max-memory) set to `bytes` while alive.
+class MaxMemory {
+ public:
+  explicit MaxMemory(int64_t bytes) { set_max_memory(bytes); }
+  ~MaxMemory() { set_max_memory(saved_); }
+  MaxMemory(const MaxMemory&) = delete;
+  MaxMemory& operator=(const MaxMemory&) = delete;
+
+ private:
+  int64_t saved_ = max_memory();
+};
 
 inline double max_abs(const std::vector<double>& v) {
   double m = 0;

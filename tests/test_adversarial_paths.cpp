@@ -176,16 +176,20 @@ TEST_CASE("agi: finite, deterministic for a seed and any thread count; --batch c
                                                << runs[0].per_example.at("mean_iterations")[0] << ", "
                                                << runs[0].per_example.at("mean_iterations")[1]);
   // --max-memory: a 1-byte budget leaves one-row chunks (as --batch 1); a large one --batch rows
-  // after the one-row probe (so rows batch differently from --batch 7 alone: equal to rounding).
-  auto budget = options;
-  budget["max-memory"] = "1";
-  const Explanation tight = explain("agi", request(f, x, targets, 7), budget);
+  // after the one-row probe (as the default budget on this small model).
+  Explanation tight, loose;
+  {
+    test::MaxMemory budget(1);
+    tight = explain("agi", request(f, x, targets, 7), options);
+  }
   CHECK(bitwise_equal(tight.attribution, runs[0].attribution));
   CHECK(tight.notes.at("chunk_rows") == "1");
-  budget["max-memory"] = "1000000000000";
-  const Explanation loose = explain("agi", request(f, x, targets, 7), budget);
-  CHECK(rel_l2(loose.attribution, runs[1].attribution) < 1e-5);
-  CHECK(loose.notes.at("chunk_rows") == "7");
+  {
+    test::MaxMemory budget(1000000000000);
+    loose = explain("agi", request(f, x, targets, 7), options);
+  }
+  CHECK(bitwise_equal(loose.attribution, runs[1].attribution));
+  CHECK(loose.notes.at("chunk_rows") == "6");  // all 2 examples × 3 false classes
   auto other = options;
   other["seed"] = "6";
   CHECK(!bitwise_equal(explain("agi", request(f, x, targets, 7), other).attribution, runs[0].attribution));
@@ -400,13 +404,16 @@ TEST_CASE("big: deterministic for a seed and any thread count; --batch changes o
     CHECK(runs[i].per_example.at("boundary_radius") == runs[0].per_example.at("boundary_radius"));
   }
   MESSAGE("small_cnn big: --batch 7 vs 1 differ by " << rel_l2(runs[1].attribution, runs[0].attribution) << " relative L2");
-  auto budget = options;
-  budget["max-memory"] = "1";
-  const Explanation tight = explain("big", request(f, x, targets, 7), budget);
-  CHECK(bitwise_equal(tight.attribution, runs[0].attribution));
-  CHECK(bitwise_equal(tight.extras.at("boundary-point"), runs[0].extras.at("boundary-point")));
-  budget["max-memory"] = "1000000000000";
-  CHECK(rel_l2(explain("big", request(f, x, targets, 7), budget).attribution, runs[1].attribution) < 1e-5);
+  {
+    test::MaxMemory budget(1);
+    const Explanation tight = explain("big", request(f, x, targets, 7), options);
+    CHECK(bitwise_equal(tight.attribution, runs[0].attribution));
+    CHECK(bitwise_equal(tight.extras.at("boundary-point"), runs[0].extras.at("boundary-point")));
+  }
+  {
+    test::MaxMemory budget(1000000000000);
+    CHECK(bitwise_equal(explain("big", request(f, x, targets, 7), options).attribution, runs[1].attribution));
+  }
   auto other = options;
   other["seed"] = "4";
   CHECK(!bitwise_equal(explain("big", request(f, x, targets, 7), other).extras.at("boundary-point"),

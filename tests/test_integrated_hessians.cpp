@@ -233,15 +233,25 @@ TEST_CASE("integrated-hessians: bitwise identical for 1 or 2 threads; --batch an
       runs.push_back(explain("integrated-hessians", request(kSmoothNet, x, {0, 2}, batch), {{"steps", "6"}}));
     }
   omp_set_num_threads(saved);
-  runs.push_back(explain("integrated-hessians", request(kSmoothNet, x, {0, 2}, 64), {{"steps", "6"}, {"max-memory", "200000"}}));
+  // --max-memory of three rows' tape (the tape of a one-row run) gives chunks of three rows.
+  int64_t row_bytes = 0;
+  {
+    test::MaxMemory budget(1);
+    row_bytes = std::stoll(explain("integrated-hessians", request(kSmoothNet, x, {0, 2}, 64), {{"steps", "6"}})
+                               .notes.at("tape_bytes"));
+  }
+  {
+    test::MaxMemory budget(3 * row_bytes);
+    runs.push_back(explain("integrated-hessians", request(kSmoothNet, x, {0, 2}, 64), {{"steps", "6"}}));
+  }
   for (size_t i = 0; i + 1 < runs.size(); i += 2) CHECK(bitwise_equal(runs[i].attribution, runs[i + 1].attribution));
   for (size_t i = 1; i < runs.size(); ++i) {
     INFO("run " << i);
     CHECK(rel_l2(runs[i].attribution, runs[0].attribution) < 1e-6);
   }
   const Explanation& probed = runs.back();
-  CHECK(std::stoll(probed.notes.at("chunk_rows")) >= 1);
-  CHECK(std::stoll(probed.notes.at("chunk_rows")) < 64);
+  CHECK(probed.notes.at("chunk_rows") == "3");
+  CHECK(std::stoll(probed.notes.at("tape_bytes")) <= 3 * row_bytes);
   CHECK(std::stoll(probed.notes.at("chunks")) > 2);
 }
 

@@ -210,7 +210,7 @@ TEST_CASE("integrated-gradients: bitwise identical for 1 or 2 threads; --batch 1
                                                                  << " relative L2");
   CHECK(runs[0].notes.at("chunk_rows") == "1");
   CHECK(runs[1].notes.at("chunk_rows") == "7");
-  CHECK(runs[2].notes.at("chunk_rows") == "18");  // 2 examples × 9 steps
+  CHECK(runs[2].notes.at("chunk_rows") == "17");  // 2 examples × 9 steps: the one-row probe, then 17
 }
 
 TEST_CASE("integrated-gradients: --max-memory sets the chunk from a one-row probe; memory does not grow with steps") {
@@ -219,28 +219,30 @@ TEST_CASE("integrated-gradients: --max-memory sets the chunk from a one-row prob
   ModelFunction f(model);
   const Tensor x = read_npy((dir / "input.npy").string());
   const std::vector<int64_t> targets = fixture_targets(dir);
-  // The arena of a one-row pass.
-  PassOptions one;
-  one.batch = 1;
-  const Tensor first = rows(x, 0, 1);
-  const int64_t row_bytes = int64_t(gradient_pass(f, first, {targets[0]}, {}, one).arena_floats * sizeof(float));
+  // The tape of one row: a 1-byte budget runs every chunk as one row.
+  int64_t row_bytes = 0;
+  {
+    test::MaxMemory budget(1);
+    const Explanation one = explain("integrated-gradients", request(f, x, targets, 64), {{"steps", "6"}});
+    CHECK(one.notes.at("chunk_rows") == "1");
+    row_bytes = std::stoll(one.notes.at("tape_bytes"));
+  }
   const Explanation plain = explain("integrated-gradients", request(f, x, targets, 64), {{"steps", "6"}});
   for (int64_t rows_allowed : {1, 5}) {
     INFO("rows allowed " << rows_allowed);
     const int64_t budget = rows_allowed * row_bytes;
-    const Explanation e = explain("integrated-gradients", request(f, x, targets, 64),
-                                  {{"steps", "6"}, {"max-memory", std::to_string(budget)}});
+    test::MaxMemory scoped(budget);
+    const Explanation e = explain("integrated-gradients", request(f, x, targets, 64), {{"steps", "6"}});
     CHECK(e.notes.at("chunk_rows") == std::to_string(rows_allowed));
-    CHECK(std::stoll(e.notes.at("arena_bytes")) <= budget);
+    CHECK(std::stoll(e.notes.at("tape_bytes")) <= budget);
     CHECK(rel_l2(e.attribution, plain.attribution) < 1e-6);  // other chunks: equal to rounding
   }
-  // A fixed chunk (32 rows, past the arena's initial block): the arena is the same for 32 and
-  // 128 path points.
-  const Explanation few = explain("integrated-gradients", request(f, x, targets, 32), {{"steps", "16"}});
+  // A fixed chunk (32 rows): the tape is the same for 64 and 128 path points.
+  const Explanation few = explain("integrated-gradients", request(f, x, targets, 32), {{"steps", "32"}});
   const Explanation many = explain("integrated-gradients", request(f, x, targets, 32), {{"steps", "64"}});
-  CHECK(std::stoll(few.notes.at("arena_bytes")) > row_bytes);
-  CHECK(few.notes.at("arena_bytes") == many.notes.at("arena_bytes"));
-  CHECK(many.notes.at("chunks") == "4");
+  CHECK(std::stoll(few.notes.at("tape_bytes")) > row_bytes);
+  CHECK(few.notes.at("tape_bytes") == many.notes.at("tape_bytes"));
+  CHECK(many.notes.at("chunks") == "5");  // the one-row probe, then 32, 32, 32 and 31 rows
 }
 
 TEST_CASE("baselines: black, white, uniform, mean, blur, file and errors") {

@@ -44,8 +44,34 @@ bash tools/bootstrap.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 say "building gradlens (Release, build/, -j$jobs)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-if ! build_log=$(cmake --build build -j"$jobs" --target gradlens_cli 2>&1); then
-  printf '%s\n' "$build_log" >&2
+# The build's progress, condensed from cmake's "[ 45%] Building ..." lines: one line redrawn on a
+# terminal, a line per 10% otherwise; the whole log is printed only if the build fails.
+build_log=$(mktemp)
+trap 'rm -f "$build_log"' EXIT
+start=$SECONDS
+set +o pipefail
+cmake --build build -j"$jobs" --target gradlens_cli 2>&1 | tee "$build_log" | {
+  shown=-10
+  while IFS= read -r line; do
+    [[ $line =~ ^\[\ *([0-9]+)%\]\ (.*)$ ]] || continue
+    pct=${BASH_REMATCH[1]} what=${BASH_REMATCH[2]##*/}
+    elapsed=$((SECONDS - start))
+    eta=""
+    if [ "$pct" -gt 0 ]; then eta=", ~$(( elapsed * (100 - pct) / pct ))s left"; fi
+    if [ -t 2 ]; then
+      printf '\r  build %3d%% (%ds%s) %-40.40s' "$pct" "$elapsed" "$eta" "$what" >&2
+    elif [ "$pct" -ge $((shown + 10)) ]; then
+      shown=$pct
+      printf '  build %3d%% (%ds%s)\n' "$pct" "$elapsed" "$eta" >&2
+    fi
+  done
+  [ -t 2 ] && printf '\n' >&2
+  true
+}
+status=${PIPESTATUS[0]}
+set -o pipefail
+if [ "$status" -ne 0 ]; then
+  cat "$build_log" >&2
   die "build failed"
 fi
 gradlens=$root/build/gradlens

@@ -1,14 +1,17 @@
 // gradlens command line: dispatches to the commands in tools/cli/. Errors print one line on
 // stderr and exit with code 2.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "attribution/chunked_pass.h"
 #include "engine/error.h"
 #include "engine/memory.h"
 #include "engine/number_text.h"
+#include "tools/cli/chunk_monitor.h"
 #include "tools/cli/commands.h"
 
 namespace {
@@ -19,20 +22,30 @@ void print_help() {
       "commands:\n");
   for (const gradlens::cli::Command& c : gradlens::cli::commands())
     std::printf("  %-10s %s\n", c.name, c.summary);
+  std::printf(
+      "\noption of every command:\n"
+      "  --max-memory BYTES  memory budget (suffix K, M, G, T; default 2G): each chunked forward/backward\n"
+      "                      holds as many rows (at most --batch) as fit in it; allocations past 4x it fail\n");
 }
-// --max-memory BYTES (any command): the global memory limit of engine/memory.h. explain and
-// compare keep the flag, whose path methods also size their chunks by it; other commands drop it.
-void apply_memory_limit(const std::string& command, std::vector<std::string>& args) {
+// --max-memory BYTES (any command; 2G, 512M, ...): the run's memory budget (attribution/chunked_pass.h),
+// which sets the rows of every chunked pass, and four times it the hard limit of engine/memory.h
+// (so the defaults, 2 GiB and 8 GiB, keep that ratio). Taken out of the arguments here, whatever
+// the command.
+void apply_max_memory(std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] != "--max-memory") continue;
-    GL_CHECK(i + 1 < args.size(), "flag '--max-memory' needs a value (bytes)");
-    const std::string& v = args[i + 1];
+    const bool inline_value = args[i].rfind("--max-memory=", 0) == 0;
+    if (args[i] != "--max-memory" && !inline_value) continue;
+    GL_CHECK(inline_value || i + 1 < args.size(), "flag '--max-memory' needs a value (BYTES, e.g. 2G or 512M)");
+    const std::string v = inline_value ? args[i].substr(13) : args[i + 1];
     int64_t bytes = 0;
-    GL_CHECK(gradlens::parse_integer(v, bytes) && bytes >= 0,
-             "flag '--max-memory': expected a non-negative number of bytes, got '", v, "'");
-    if (bytes > 0) gradlens::set_memory_limit(bytes);
-    if (command != "explain" && command != "compare")
-      args.erase(args.begin() + long(i), args.begin() + long(i) + 2);
+    GL_CHECK(gradlens::cli::parse_bytes(v, bytes), "flag '--max-memory': expected a number of bytes from 1 to 2^50 ",
+             "with an optional suffix K, M, G or T (e.g. 2G), got '", v, "'");
+    gradlens::set_max_memory(bytes);
+    gradlens::set_memory_limit(4 * bytes);
+    args.erase(args.begin() + long(i), args.begin() + long(i) + (inline_value ? 1 : 2));
+    GL_CHECK(std::none_of(args.begin(), args.end(),
+                          [](const std::string& a) { return a == "--max-memory" || a.rfind("--max-memory=", 0) == 0; }),
+             "flag '--max-memory' given twice");
     return;
   }
 }
@@ -49,7 +62,7 @@ int main(int argc, char** argv) {
   for (const gradlens::cli::Command& c : gradlens::cli::commands()) {
     if (name != c.name) continue;
     try {
-      apply_memory_limit(name, args);
+      apply_max_memory(args);
       return c.run(args);
     } catch (const gradlens::Error& e) {
       std::fprintf(stderr, "gradlens %s: %s\n", c.name, e.what());

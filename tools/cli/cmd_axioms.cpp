@@ -18,6 +18,7 @@
 #include "io/atomic_file.h"
 #include "tools/cli/analytic.h"
 #include "tools/cli/args.h"
+#include "tools/cli/chunk_monitor.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/inputs.h"
 #include "tools/cli/json.h"
@@ -42,7 +43,8 @@ std::vector<Flag> axioms_flags() {
       {"analytic", "NAME|list", "check an analytic model instead of MODEL.onnx (list: the catalogue)", ""},
       {"target", "auto|K|K1,K2,..", "class explained: argmax, one for all, or one per example", "auto"},
       {"score", "logit|prob|log-prob", "ONNX models: score explained", "logit"},
-      {"batch", "B", "rows per forward/backward", "32"},
+      {"batch", "B", "most rows per forward/backward (fewer when --max-memory says so)", "32"},
+      max_memory_flag(),
       {"json", "", "print the table's checks with their details as JSON", ""},
       {"out", "DIR", "write axioms.txt and axioms.json into DIR (together or not at all)", ""},
       {"symmetric", "I,J", "features (flat indices within an example) the model is symmetric in; checked first", ""},

@@ -22,6 +22,7 @@
 #include "io/image.h"
 #include "io/npy.h"
 #include "tools/cli/args.h"
+#include "tools/cli/chunk_monitor.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/images.h"
 #include "tools/cli/inputs.h"
@@ -41,7 +42,8 @@ std::vector<Flag> compare_flags() {
       {"target", "auto|K|K1,K2,..", "class explained: argmax, one for all, or one per image", "auto"},
       {"truth", "K|K1,K2,..", "true classes (one for all, or one per image), shown beside the predictions", ""},
       {"score", "logit|prob|log-prob", "score explained", "logit"},
-      {"batch", "B", "rows per forward/backward", "32"},
+      {"batch", "B", "most rows per forward/backward (fewer when --max-memory says so)", "32"},
+      max_memory_flag(),
       {"no-relu", "", "CAM methods: keep the signed map", ""},
       {"json", "", "print a summary (images, preprocessing, methods, times, files)", ""},
   };
@@ -253,6 +255,7 @@ int run_compare(const std::vector<std::string>& argv) {
   std::vector<double> times;
   std::vector<std::string> written;
   std::vector<Request> requests;  // as run, for the receipt
+  ChunkMonitor monitor("compare", &progress, quiet);
   for (size_t m = 0; m < chosen.size(); ++m) {
     Request r;
     r.function = &f;
@@ -262,7 +265,12 @@ int run_compare(const std::vector<std::string>& argv) {
     r.options = options[m];
     requests.push_back(r);
     const auto t0 = std::chrono::steady_clock::now();
-    explanations.push_back(chosen[m]->explain(r));
+    monitor.start_method(chosen[m]->info().name);
+    {
+      ScopedChunkObserver observing(&monitor);
+      explanations.push_back(chosen[m]->explain(r));
+    }
+    monitor.add_notes(explanations.back());
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     const Explanation& e = explanations.back();
     auto write_examples = [&](const Tensor& t, const std::string& suffix) {
@@ -365,12 +373,15 @@ int run_compare(const std::vector<std::string>& argv) {
     }
     j.key("score").value(score_kind_name(kind));
     j.key("targets").array(targets);
+    j.key("max_memory").value(max_memory());
     j.key("methods").begin_array();
     for (size_t m = 0; m < chosen.size(); ++m) {
       j.begin_object().key("name").value(chosen[m]->info().name);
       j.key("parameters").value(report.methods[m].parameters);
       j.key("rendering").value(report.methods[m].rendering);
       j.key("time_ms").value(times[m]);
+      for (const char* k : {"chunk_rows", "tape_bytes"})
+        if (explanations[m].notes.count(k)) j.key(k).scalar(explanations[m].notes.at(k));
       for (const auto& [k, v] : explanations[m].per_example)
         if (k == "completeness_gap") j.key(k).array(v);
       j.end_object();

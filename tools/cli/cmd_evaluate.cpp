@@ -28,6 +28,7 @@
 #include "io/image.h"
 #include "io/npy.h"
 #include "tools/cli/args.h"
+#include "tools/cli/chunk_monitor.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/curve_plot.h"
 #include "tools/cli/evaluate_report.h"
@@ -63,7 +64,8 @@ std::vector<Flag> evaluate_flags() {
       {"labels", "FILE.npy|K1,K2,..", "true classes (wsl-iou's right-class rule, per-class means)", ""},
       {"target", "auto|K|K1,K2,..", "class explained and scored: argmax, one for all, or one per example", "auto"},
       {"score", "prob|logit|log-prob", "model score the metrics read (methods always explain the logit)", "prob"},
-      {"batch", "B", "rows per forward/backward", "32"},
+      {"batch", "B", "most rows per forward/backward (fewer when --max-memory says so)", "32"},
+      max_memory_flag(),
       {"seed", "S", "random seed of the metrics that sample", "0"},
       {"shard", "K/N", "evaluate examples K, K+N, K+2N, ... (merge the shards with --merge)", ""},
       {"merge", "", "combine the --out folders given as positional arguments into one result", ""},
@@ -663,6 +665,8 @@ int run_evaluate(const std::vector<std::string>& argv) {
   base.map_function = &logits;  // what --methods explain; the recomputing metrics explain it too
 
   Progress progress("evaluate", int64_t(run.methods.size() * (chosen.size() + 1)), args.flag("quiet"));
+  ChunkMonitor monitor("evaluate", &progress, args.flag("quiet"));  // for the methods and the metrics
+  ScopedChunkObserver observing(&monitor);
   for (size_t c = 0; c < run.methods.size(); ++c) {
     const std::string& name = run.methods[c];
     Tensor a;
@@ -675,6 +679,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
       r.targets = targets;
       r.batch = batch;
       r.options = options_of[name];
+      monitor.start_method(name);
       Explanation e = method(name).explain(r);
       a = e.attribution;
       if (a.shape() != xs.shape()) {
@@ -691,6 +696,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
       if (in.method) in.method_options = options_of[name];
       for (const Parameter& p : m->info().parameters)
         if (args.has(p.name)) in.options.set(p.name, args.get(p.name));
+      monitor.start_method(name + " " + m->info().name);
       MetricResult res = m->evaluate(in);
       run.cells.push_back({name, m->info().name, res.values, res.per_example, res.curve_x, res.curves, res.maps});
       progress.step(name + " " + m->info().name);

@@ -17,6 +17,7 @@
 #include "io/npy.h"
 #include "tools/cli/analytic.h"
 #include "tools/cli/args.h"
+#include "tools/cli/chunk_monitor.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/images.h"
 #include "tools/cli/inputs.h"
@@ -42,7 +43,8 @@ std::vector<Flag> explain_flags() {
       {"target", "auto|K|K1,K2,..", "class explained: argmax, one for all, or one per example", "auto"},
       {"contrast", "K|K1,K2,..", "explain y_target − y_contrast (gradient, saliency, input-x-gradient, ...)", ""},
       {"score", "logit|prob|log-prob", "score explained; logit explains the input of a final Softmax", "logit"},
-      {"batch", "B", "rows (examples × samples) per forward/backward", "32"},
+      {"batch", "B", "most rows (examples × samples) per forward/backward (fewer when --max-memory says so)", "32"},
+      max_memory_flag(),
       {"out-npy", "FILE", "raw attribution (.npy, float32); extra outputs go to FILE-stem.NAME.npy", ""},
       {"json", "", "print method, parameters, targets, scores, timings and completeness gaps", ""},
       {"noise", noise_kind_names(), "noise wrapper around the method", "none"},
@@ -303,7 +305,17 @@ int run_explain(const std::vector<std::string>& argv) {
   r.options = explain_options(args, info);
   const NoiseOptions noise = noise_from_args(args);
   const auto t1 = std::chrono::steady_clock::now();
-  const Explanation e = explain_with_noise(m, r, noise);
+  const bool quiet = args.flag("quiet");
+  Progress progress("explain", 1, quiet);
+  ChunkMonitor monitor("explain", &progress, quiet);
+  monitor.start_method(info.name);
+  Explanation e;
+  {
+    ScopedChunkObserver observing(&monitor);
+    e = explain_with_noise(m, r, noise);
+  }
+  monitor.add_notes(e);
+  progress.step(info.name);
   const auto t2 = std::chrono::steady_clock::now();
 
   const ExplainOutputs outputs = write_explain_outputs(args, in, rendering, info, e);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include "engine/number_text.h"
 #include "io/image.h"
 #include "tools/cli/inputs.h"
+#include "tools/cli/progress_text.h"
 
 namespace gradlens::cli {
 
@@ -270,9 +272,15 @@ std::string describe_rendering(const AppliedRendering& a, const Rendering& r) {
   return s;
 }
 
+namespace {
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
 Progress::Progress(std::string label, int64_t total, bool quiet)
     : label_(std::move(label)), total_(total), active_(!quiet && isatty(STDERR_FILENO)) {
-  if (active_) draw("");
+  if (active_) draw(true);
 }
 
 Progress::~Progress() {
@@ -281,16 +289,35 @@ Progress::~Progress() {
 
 void Progress::step(const std::string& what) {
   ++done_;
-  if (active_) draw(what);
+  what_ = what;
+  rows_total_ = rows_done_ = 0;
+  if (active_) draw(true);
 }
 
-void Progress::draw(const std::string& what) const {
-  constexpr int kWidth = 30;
-  const int filled = total_ > 0 ? int(kWidth * done_ / total_) : kWidth;
-  std::string bar(size_t(filled), '#');
-  bar.resize(kWidth, '.');
-  std::fprintf(stderr, "\r%s [%s] %lld/%lld %-24.24s", label_.c_str(), bar.c_str(), (long long)done_,
-               (long long)total_, what.c_str());
+void Progress::working_on(const std::string& what) {
+  what_ = what;
+  if (active_) draw(true);
+}
+
+void Progress::pass_begins(int64_t rows) {
+  rows_total_ = rows;
+  rows_done_ = 0;
+  pass_start_ = now_seconds();
+  if (active_) draw(false);
+}
+
+void Progress::rows_ran(int64_t rows) {
+  rows_done_ += rows;
+  if (active_) draw(rows_done_ >= rows_total_);
+}
+
+// At most ten redraws a second: a pass of tiny chunks should not spend its time on the terminal.
+void Progress::draw(bool force) {
+  const double t = now_seconds();
+  if (!force && last_draw_ >= 0 && t - last_draw_ < 0.1) return;
+  last_draw_ = t;
+  const std::string line = progress_line(label_, done_, total_, what_, rows_done_, rows_total_, t - pass_start_);
+  std::fprintf(stderr, "\r%-100.100s", line.c_str());
   std::fflush(stderr);
 }
 

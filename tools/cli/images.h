@@ -90,17 +90,25 @@ Image8 render_heatmap(const Explanation& e, int64_t n, const AppliedRendering& a
 // "name=value" text of the rendering for logs and reports.
 std::string describe_rendering(const AppliedRendering& a, const Rendering& r);
 
-// A progress bar on stderr, drawn only when stderr is a terminal and not silenced.
+// A progress bar on stderr, drawn only when stderr is a terminal and not silenced: `total` steps
+// (methods, metrics), and within a step the rows of the chunked pass running (ChunkMonitor
+// reports them) with the pass's ETA.
 class Progress {
  public:
   Progress(std::string label, int64_t total, bool quiet);
   ~Progress();
-  void step(const std::string& what);
+  void step(const std::string& what);  // a step is done; `what` the next one or the one finished
+  void working_on(const std::string& what);  // names the step now running
+  void pass_begins(int64_t rows);
+  void rows_ran(int64_t rows);
+  bool active() const { return active_; }
 
  private:
-  void draw(const std::string& what) const;
-  std::string label_;
+  void draw(bool force);
+  std::string label_, what_;
   int64_t total_, done_ = 0;
+  int64_t rows_done_ = 0, rows_total_ = 0;
+  double pass_start_ = 0, last_draw_ = -1;
   bool active_;
 };
 
