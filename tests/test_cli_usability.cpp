@@ -325,3 +325,23 @@ TEST_CASE("cli --preset imagenet on a grey model names the preset and the fix, n
     CHECK(ok.exit_code == 0);
   }
 }
+
+TEST_CASE("cli --noise-file with a noise-family method names the wrapper that takes given draws") {
+  if (!test::have_cli()) return;
+  test::ScratchDir scratch;
+  const std::string model = (kFixtures / "mlp" / "model.onnx").string();
+  const std::string input = (kFixtures / "mlp" / "input.npy").string();
+  const std::string noise = (kFixtures / "mlp" / "noise.npy").string();
+  for (const std::string name : {"smoothgrad", "vargrad"}) {
+    INFO(name);
+    test::check_rejected(test::run_cli(scratch, {"explain", model, input, "--method", name, "--noise-file", noise,
+                                                 "--out-npy", scratch / "a.npy"}),
+                         "--noise-file needs --noise smoothgrad|smoothgrad-sq|vargrad (for given draws, run --method "
+                         "gradient --noise " + name + ": the same average of signed gradients)",
+                         scratch / "a.npy");
+  }
+  // The wrapper it names accepts the draws.
+  const test::CliRun r = test::run_cli(scratch, {"explain", model, input, "--method", "gradient", "--noise",
+                                                 "smoothgrad", "--noise-file", noise, "--out-npy", scratch / "b.npy"});
+  CHECK(r.exit_code == 0);
+}

@@ -3,8 +3,13 @@
 
 #include <gradlens/attribution/method.h>
 #include <gradlens/engine/ops.h>
+#include <gradlens/io/heatmap.h>
+#include <gradlens/io/image.h>
 #include <gradlens/io/npy.h>
 #include <gradlens/io/onnx.h>
+#include <gradlens/io/preprocess.h>
+
+#include "scratch_dir.h"
 #include "support.h"
 
 using namespace gradlens;
@@ -49,4 +54,19 @@ TEST_CASE("README: from C++ in one example (no targets: each row's predicted cla
   r.targets = predicted_classes(f, r.input);
   CHECK(r.targets.size() == 2);
   CHECK(test::bitwise_equal(method("grad-cam").explain(r).attribution, map));
+}
+
+TEST_CASE("README: images, preprocessing and heatmaps from C++") {
+  const test::ScratchDir scratch;
+  Tensor image = read_image(std::string(GRADLENS_TEST_DATA) + "/images/smooth.jpg");  // [C, H, W] in [0, 1]
+  Preprocessing p = preset_preprocessing("imagenet", 3, 224, 224);
+  PreparedImage prepared = prepare_image(image, p, "smooth.jpg");
+  CHECK(prepared.input.shape() == Shape{3, 224, 224});
+  Tensor map(Shape{1, 1, 224, 224});
+  for (int64_t i = 0; i < map.numel(); ++i) map[i] = float(i % 224) / 224.f;  // a left-to-right ramp
+  Tensor values = display_values(map.reshaped(Shape{224, 224}), Sign::positive, 99);
+  Tensor heat = overlay(prepared.display, colorize(values, Colormap::jet), 0.5f);
+  CHECK(heat.shape() == Shape{3, 224, 224});
+  write_png(scratch / "heat.png", to_image8(heat));
+  CHECK(read_image(scratch / "heat.png").shape() == Shape{3, 224, 224});
 }

@@ -106,7 +106,12 @@ NoiseOptions noise_from_args(const Args& args) {
     noise.seed = uint64_t(args.get_int("seed", 0, INT64_MAX));
     if (args.has("noise-file")) noise.noise = load_tensor(args.get("noise-file"));
   } else {
-    GL_CHECK(!args.has("noise-file"), "--noise-file needs --noise smoothgrad|smoothgrad-sq|vargrad");
+    // The smoothgrad/smoothgrad-sq/vargrad methods draw their own noise; the wrapper takes a file.
+    GL_CHECK(!args.has("noise-file"), "--noise-file needs --noise smoothgrad|smoothgrad-sq|vargrad",
+             args.has("method") && method(args.get("method")).info().family == "noise"
+                 ? str(" (for given draws, run --method gradient --noise ", args.get("method"),
+                       ": the same average of signed gradients)")
+                 : std::string());
   }
   return noise;
 }
