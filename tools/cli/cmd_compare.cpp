@@ -109,24 +109,6 @@ std::vector<std::string> unique_stems(const std::vector<std::string>& files) {
   return stems;
 }
 
-// Class probabilities of example n: softmax of the logits (exp(s_c − max s) / Σ exp(s_k − max s)),
-// the scores themselves for --score prob, exp of them for --score log-prob.
-std::vector<double> probabilities(const Tensor& scores, int64_t n, ScoreKind kind) {
-  const int64_t C = scores.dim(1);
-  const float* s = scores.data() + n * C;
-  std::vector<double> p(static_cast<size_t>(C));
-  if (kind == ScoreKind::prob) return std::vector<double>(s, s + C);
-  if (kind == ScoreKind::log_prob) {
-    for (int64_t c = 0; c < C; ++c) p[size_t(c)] = std::exp(double(s[c]));
-    return p;
-  }
-  const double top = *std::max_element(s, s + C);
-  double total = 0;
-  for (int64_t c = 0; c < C; ++c) total += p[size_t(c)] = std::exp(double(s[c]) - top);
-  for (double& v : p) v /= total;
-  return p;
-}
-
 std::string fixed(double v, const char* format) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, format, v);
@@ -330,7 +312,7 @@ int run_compare(const std::vector<std::string>& argv) {
     std::vector<Image8> row = {rgb(enlarge(to_image8(images.display[size_t(n)]), rendering.zoom))};
     // Tiles of the report at least 192 pixels wide, enlarged by a whole factor (crisp pixels).
     report.tile_width = row[0].width * std::max<int64_t>(1, (192 + row[0].width - 1) / row[0].width);
-    const std::vector<double> p = probabilities(scores, n, kind);
+    const std::vector<double> p = score_probabilities(scores, n, kind);
     const int64_t t = targets[size_t(n)], top = predicted[size_t(n)];
     ReportImage ri;
     ri.file = in.names[size_t(n)];

@@ -194,40 +194,16 @@ void print_explain_json(const Args& args, const std::vector<std::string>& argv, 
   j.end_object();
   std::printf("%s\n", j.str().c_str());
 }
-// How the summary turns scores into probabilities, and what it says about it: the model's own
-// output when it ends in Softmax/LogSoftmax (ModelFunction then scores the Softmax's input).
-struct ProbabilityView {
-  enum class From { softmax, as_is, exp } from;
-  std::string note;
-};
-ProbabilityView probability_view(const Model& model, ScoreKind kind) {
+// What the summary's probabilities are (score_probabilities computes them from the score kind):
+// for a model ending in Softmax/LogSoftmax, ModelFunction scores the Softmax's input.
+std::string probability_note(const Model& model, ScoreKind kind) {
   const std::string output = model.graph().outputs[0].name, logits = model.logits_name();
-  if (kind == ScoreKind::prob) return {ProbabilityView::From::as_is, "the scores are probabilities (--score prob)"};
-  if (kind == ScoreKind::log_prob)
-    return {ProbabilityView::From::exp, "exp of the scores, which are log-probabilities (--score log-prob)"};
+  if (kind == ScoreKind::prob) return "the scores are probabilities (--score prob)";
+  if (kind == ScoreKind::log_prob) return "exp of the scores, which are log-probabilities (--score log-prob)";
   if (logits != output)
-    return {ProbabilityView::From::softmax, "the model's output '" + output +
-                                                "' already is a probability (it ends in Softmax); shown is the "
-                                                "softmax of its input '" + logits + "', the logits explained"};
-  return {ProbabilityView::From::softmax, "softmax of the scores (the model's outputs, taken as logits)"};
-}
-
-// Row n of the scores as probabilities, in double.
-std::vector<double> probabilities(const Tensor& scores, int64_t n, ProbabilityView::From from) {
-  const int64_t C = scores.dim(1);
-  const float* s = scores.data() + n * C;
-  std::vector<double> p(static_cast<size_t>(C));
-  if (from == ProbabilityView::From::as_is) {
-    for (int64_t c = 0; c < C; ++c) p[size_t(c)] = s[c];
-  } else if (from == ProbabilityView::From::exp) {
-    for (int64_t c = 0; c < C; ++c) p[size_t(c)] = std::exp(double(s[c]));
-  } else {  // softmax, shifted by the row's max
-    double top = s[0], total = 0;
-    for (int64_t c = 1; c < C; ++c) top = std::max(top, double(s[c]));
-    for (int64_t c = 0; c < C; ++c) total += p[size_t(c)] = std::exp(double(s[c]) - top);
-    for (double& v : p) v /= total;
-  }
-  return p;
+    return "the model's output '" + output + "' already is a probability (it ends in Softmax); shown is the " +
+           "softmax of its input '" + logits + "', the logits explained";
+  return "softmax of the scores (the model's outputs, taken as logits)";
 }
 
 // Without an output flag: per example the top-5 classes, the target and the map's statistics.
@@ -238,10 +214,10 @@ void print_explain_summary(const Model& model, const InputBatch& in, const Metho
   const int64_t per = a.numel() / N;
   Shape row = a.shape();
   row[0] = 1;
-  const ProbabilityView view = probability_view(model, kind);
+  const std::string note = probability_note(model, kind);
   std::printf("%s on %lld example(s) of shape %s, score %s\n", info.name.c_str(), (long long)N,
               in.x.shape().str().c_str(), score_kind_name(kind));
-  if (C > 1) std::printf("probabilities: %s\n", view.note.c_str());
+  if (C > 1) std::printf("probabilities: %s\n", note.c_str());
   const auto gap = e.per_example.find("completeness_gap");
   for (int64_t n = 0; n < N; ++n) {
     std::printf("\nexample %lld", (long long)n);
@@ -251,7 +227,7 @@ void print_explain_summary(const Model& model, const InputBatch& in, const Metho
     if (!r.contrast.empty()) std::printf(" (minus class %lld)", (long long)r.contrast[size_t(n)]);
     std::printf("\n");
     if (C > 1) {
-      const std::vector<double> p = probabilities(scores, n, view.from);
+      const std::vector<double> p = score_probabilities(scores, n, kind);
       std::printf("  top-%lld:", (long long)std::min<int64_t>(5, C));
       for (const auto& [c, s] : top_k(scores, n, 5))
         std::printf("  %lld: %.4f (%s %.4g)", (long long)c, p[size_t(c)], score_kind_name(kind), double(s));

@@ -321,4 +321,22 @@ void Progress::draw(bool force) {
   std::fflush(stderr);
 }
 
+// Class probabilities of example n: softmax of the logits (exp(s_c − max s) / Σ exp(s_k − max s)),
+// the scores themselves for --score prob, exp of them for --score log-prob.
+std::vector<double> score_probabilities(const Tensor& scores, int64_t n, ScoreKind kind) {
+  const int64_t C = scores.dim(1);
+  const float* s = scores.data() + n * C;
+  std::vector<double> p(static_cast<size_t>(C));
+  if (kind == ScoreKind::prob) return std::vector<double>(s, s + C);
+  if (kind == ScoreKind::log_prob) {
+    for (int64_t c = 0; c < C; ++c) p[size_t(c)] = std::exp(double(s[c]));
+    return p;
+  }
+  const double top = *std::max_element(s, s + C);
+  double total = 0;
+  for (int64_t c = 0; c < C; ++c) total += p[size_t(c)] = std::exp(double(s[c]) - top);
+  for (double& v : p) v /= total;
+  return p;
+}
+
 }  // namespace gradlens::cli

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "attribution/display.h"
+#include "attribution/function.h"
 #include "io/heatmap.h"
 #include "io/preprocess.h"
 #include "layers/model.h"
@@ -111,5 +112,9 @@ class Progress {
   double pass_start_ = 0, last_draw_ = -1;
   bool active_;
 };
+
+// Class probabilities of row n of [N, C] scores: softmax for --score logit, the scores themselves
+// for prob, their exp for log-prob.
+std::vector<double> score_probabilities(const Tensor& scores, int64_t n, ScoreKind kind);
 
 }  // namespace gradlens::cli
