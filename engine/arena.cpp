@@ -18,13 +18,12 @@ size_t round_up(size_t n) { return (n + kAlignFloats - 1) / kAlignFloats * kAlig
 Arena::Arena(size_t initial_floats) { add_block(initial_floats); }
 
 // Blocks carry their byte count in a 64-byte header so the plain-function deleter can give the
-// bytes back to the global memory limit (engine/memory.h).
+// block back (engine/memory.h keeps it for the next arena).
 static void free_block(void* p) {
   char* base = static_cast<char*>(p) - 64;
   int64_t bytes;
   std::memcpy(&bytes, base, sizeof bytes);
-  std::free(base);
-  release_memory(bytes);
+  release_block(base, bytes);
 }
 
 void Arena::add_block(size_t min_floats) {
@@ -33,13 +32,9 @@ void Arena::add_block(size_t min_floats) {
   // Doubling is a speed heuristic: when it would pass the memory limit, ask for what is needed.
   if (size > min_floats && int64_t(size * sizeof(float)) + 64 > memory_limit() - memory_in_use())
     size = min_floats;
-  const int64_t bytes = int64_t(size * sizeof(float)) + 64;
-  reserve_memory(bytes, "activation arena block");
-  void* p = std::aligned_alloc(64, size_t(bytes));
-  if (!p) {
-    release_memory(bytes);
-    throw std::bad_alloc();
-  }
+  int64_t bytes = int64_t(size * sizeof(float)) + 64;
+  void* p = acquire_block(bytes, "activation arena block");  // may be a kept, larger block
+  size = size_t(bytes - 64) / sizeof(float);
   std::memcpy(p, &bytes, sizeof bytes);
   Block b;
   b.data = std::unique_ptr<float, void (*)(void*)>(

@@ -11,7 +11,12 @@ namespace {
 using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using CMap = Eigen::Map<const Mat, Eigen::Unaligned, Eigen::OuterStride<>>;
 using MMap = Eigen::Map<Mat, Eigen::Unaligned, Eigen::OuterStride<>>;
-constexpr int64_t kBlock = 256;  // rows or columns of C per task
+// Rows or columns of C per task: 256, halved (down to 32) until there are 8 tasks, so that a
+// 256×196 product (resnet18's layer3 at batch 1) is not one task on one core. From the shape
+// alone, so the split, and with it every sum's order, is the same for any thread count.
+constexpr int64_t kBlock = 256, kMinBlock = 32, kMinTasks = 8;
+// Below this many multiply-adds the product runs on the calling thread (a fork costs more).
+constexpr int64_t kMinParallelMacs = int64_t(1) << 18;
 
 template <class Out, class X, class Y>
 void product(Out&& c, const X& x, const Y& y, bool accumulate) {
@@ -38,15 +43,18 @@ void gemm(const MatrixRef& a, const MatrixRef& b, float* c, int64_t ldc, bool ac
   }
   const bool split_rows = M >= N;
   const int64_t extent = split_rows ? M : N;
-  const int64_t blocks = (extent + kBlock - 1) / kBlock;
+  int64_t block = kBlock;
+  while (block > kMinBlock && (extent + block - 1) / block < kMinTasks) block /= 2;
+  const int64_t blocks = (extent + block - 1) / block;
+  const int64_t min_parallel = M * N * K < kMinParallelMacs ? blocks + 1 : 2;
   auto run = [&](const auto& opA, const auto& opB) {
     parallel_for(blocks, [&](int64_t blk) {
-      const int64_t s = blk * kBlock, n = std::min(kBlock, extent - s);
+      const int64_t s = blk * block, n = std::min(block, extent - s);
       if (split_rows)
         product(C.middleRows(s, n), opA.middleRows(s, n), opB, accumulate);
       else
         product(C.middleCols(s, n), opA, opB.middleCols(s, n), accumulate);
-    });
+    }, min_parallel);
   };
   if (a.transpose) {
     if (b.transpose) run(A.transpose(), B.transpose()); else run(A.transpose(), B);

@@ -28,18 +28,20 @@ class MaxPool : public Layer {
   void forward(Tape& tape, const std::vector<Var>& in, std::vector<Var>& out) const override {
     const Tensor& x = in[0].value();
     const Window2d win = plan(x.shape());
+    const Windows windows(win);
     const int64_t H = x.dim(2), W = x.dim(3), Ho = win.h.output, Wo = win.w.output;
     Tensor y = tape.alloc({x.dim(0), x.dim(1), Ho, Wo});
     parallel_for(x.dim(0) * x.dim(1), [&](int64_t plane) {
       const float* xp = x.data() + plane * H * W;
       float* yp = y.data() + plane * Ho * Wo;
       for (int64_t oh = 0; oh < Ho; ++oh)
-        for (int64_t ow = 0; ow < Wo; ++ow) yp[oh * Wo + ow] = xp[argmax(win, xp, oh, ow)];
+        for (int64_t ow = 0; ow < Wo; ++ow) yp[oh * Wo + ow] = xp[windows.argmax(xp, oh, ow)];
     }, min_parallel_tasks(Ho * Wo * win.h.kernel * win.w.kernel));
     out[0] = tape.record(info(), {in[0]}, y, [this](BackwardContext& ctx) {
       if (!ctx.needs_grad(0)) return;
       const Tensor& x = ctx.input(0);
       const Window2d win = plan(x.shape());
+      const Windows windows(win);
       const int64_t H = x.dim(2), W = x.dim(3), Ho = win.h.output, Wo = win.w.output;
       const float* g = ctx.grad_output().data();
       float* dx = ctx.grad_buffer(0).data();
@@ -48,11 +50,12 @@ class MaxPool : public Layer {
         const float* gp = g + plane * Ho * Wo;
         float* dp = dx + plane * H * W;
         for (int64_t oh = 0; oh < Ho; ++oh)
-          for (int64_t ow = 0; ow < Wo; ++ow) dp[argmax(win, xp, oh, ow)] += gp[oh * Wo + ow];
+          for (int64_t ow = 0; ow < Wo; ++ow) dp[windows.argmax(xp, oh, ow)] += gp[oh * Wo + ow];
       }, min_parallel_tasks(Ho * Wo * win.h.kernel * win.w.kernel));
     }, [this](TangentContext& ctx) {
       const Tensor& x = ctx.input(0);
       const Window2d win = plan(x.shape());
+      const Windows windows(win);
       const int64_t H = x.dim(2), W = x.dim(3), Ho = win.h.output, Wo = win.w.output;
       const float* pt = ctx.input_tangent(0).data();
       Tensor yt = ctx.alloc(ctx.output().shape());
@@ -61,7 +64,7 @@ class MaxPool : public Layer {
         const float* xp = x.data() + plane * H * W;
         for (int64_t oh = 0; oh < Ho; ++oh)
           for (int64_t ow = 0; ow < Wo; ++ow)
-            py[plane * Ho * Wo + oh * Wo + ow] = pt[plane * H * W + argmax(win, xp, oh, ow)];
+            py[plane * Ho * Wo + oh * Wo + ow] = pt[plane * H * W + windows.argmax(xp, oh, ow)];
       }, min_parallel_tasks(Ho * Wo * win.h.kernel * win.w.kernel));
       ctx.set_tangent(yt);
     });
@@ -72,13 +75,14 @@ class MaxPool : public Layer {
   // tied with a and moving apart pins that side to 0 (the scan-order tie-break picks a only there).
   bool narrow_linear_piece(const Tensor& x, const Tensor& x_tangent, double& below, double& above) const override {
     const Window2d win = plan(x.shape());
+    const Windows windows(win);
     const int64_t H = x.dim(2), W = x.dim(3), planes = x.dim(0) * x.dim(1);
     for (int64_t plane = 0; plane < planes; ++plane) {
       const float* xp = x.data() + plane * H * W;
       const float* tp = x_tangent.data() + plane * H * W;
       for (int64_t oh = 0; oh < win.h.output; ++oh)
         for (int64_t ow = 0; ow < win.w.output; ++ow) {
-          const int64_t a = argmax(win, xp, oh, ow);
+          const int64_t a = windows.argmax(xp, oh, ow);
           int64_t i0, i1, j0, j1;
           win.h.input_taps(oh, i0, i1);
           win.w.input_taps(ow, j0, j1);
@@ -122,26 +126,37 @@ class MaxPool : public Layer {
   }
 
   // Index in the plane of the first maximum of window (oh, ow); NaN wins, as in PyTorch.
-  static int64_t argmax(const Window2d& win, const float* plane, int64_t oh, int64_t ow) {
-    int64_t i0, i1, j0, j1;
-    win.h.input_taps(oh, i0, i1);
-    win.w.input_taps(ow, j0, j1);
-    const int64_t W = win.w.input;
-    int64_t best = win.h.tap(oh, i0) * W + win.w.tap(ow, j0);
-    float best_value = plane[best];
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t row = win.h.tap(oh, i) * W;
-      for (int64_t j = j0; j < j1; ++j) {
-        const int64_t k = row + win.w.tap(ow, j);
-        const float v = plane[k];
-        if (v > best_value || (std::isnan(v) && !std::isnan(best_value))) {
-          best_value = v;
-          best = k;
+  // Every window's in-range taps along each axis, found once per call instead of once per
+  // window (the per-window divisions cost more than the comparisons on small kernels).
+  struct Windows {
+    const Window2d& win;
+    std::vector<int64_t> i0, i1, j0, j1;
+    explicit Windows(const Window2d& w)
+        : win(w), i0(size_t(w.h.output)), i1(size_t(w.h.output)), j0(size_t(w.w.output)), j1(size_t(w.w.output)) {
+      for (int64_t o = 0; o < w.h.output; ++o) w.h.input_taps(o, i0[size_t(o)], i1[size_t(o)]);
+      for (int64_t o = 0; o < w.w.output; ++o) w.w.input_taps(o, j0[size_t(o)], j1[size_t(o)]);
+    }
+    // The first maximum in scan order (NaN wins, as in PyTorch).
+    int64_t argmax(const float* plane, int64_t oh, int64_t ow) const {
+      const int64_t W = win.w.input, dh = win.h.dilation * W, dw = win.w.dilation;
+      const int64_t first = win.h.tap(oh, i0[size_t(oh)]) * W + win.w.tap(ow, j0[size_t(ow)]);
+      const int64_t rows = i1[size_t(oh)] - i0[size_t(oh)], cols = j1[size_t(ow)] - j0[size_t(ow)];
+      int64_t best = first;
+      float best_value = plane[best];
+      for (int64_t i = 0; i < rows; ++i) {
+        const int64_t row = first + i * dh;
+        for (int64_t j = 0; j < cols; ++j) {
+          const int64_t k = row + j * dw;
+          const float v = plane[k];
+          if (v > best_value || (std::isnan(v) && !std::isnan(best_value))) {
+            best_value = v;
+            best = k;
+          }
         }
       }
+      return best;
     }
-    return best;
-  }
+  };
 
   WindowAttributes window_;
 };

@@ -458,6 +458,18 @@ TEST_CASE("Conv forward and input gradient are bitwise identical on 1 and 2 thre
   k.m = 32;
   k.pads = {1, 1, 1, 1};
   cases.push_back({"im2col", k});
+  k.n = 3;  // more examples than threads, an odd count: examples run in parallel
+  cases.push_back({"im2col, 3 examples", k});
+  k.n = 1;  // one example, a 256-row GEMM split into 32-row blocks
+  k.c = 64;
+  k.m = 256;
+  k.h = k.w = 14;
+  cases.push_back({"im2col, one example, GEMM split", k});
+  k.n = 2;
+  k.c = 16;
+  k.m = 32;
+  k.h = 41;
+  k.w = 37;
   k.kh = k.kw = 1;
   k.pads = {0, 0, 0, 0};
   cases.push_back({"pointwise", k});

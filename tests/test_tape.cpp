@@ -3,6 +3,7 @@
 
 #include "engine/error.h"
 #include "engine/gemm.h"
+#include "engine/memory.h"
 #include "engine/ops.h"
 #include "engine/taps.h"
 #include "support.h"
@@ -67,6 +68,32 @@ TEST_CASE("the arena is reused: steady-state runs allocate nothing from the heap
     if (run == 1) blocks_after_warmup = tape.arena().heap_allocations();
   }
   CHECK(tape.arena().heap_allocations() == blocks_after_warmup);
+}
+
+TEST_CASE("a freed tape's blocks are kept for the next tape, uncounted, and dropped at the limit") {
+  free_kept_blocks();
+  const int64_t before = memory_in_use();
+  const int64_t saved_limit = memory_limit();
+  { Tape tape; tape.alloc({1 << 22}); }  // 16 MiB: its blocks are kept, not counted as in use
+  CHECK(memory_in_use() == before);
+  const int64_t kept = kept_block_bytes();
+  CHECK(kept > (int64_t(16) << 20));
+  {
+    Tape tape;  // takes a kept block of the same size instead of asking the system
+    CHECK(kept_block_bytes() < kept);
+    CHECK(memory_in_use() > before);
+  }
+  CHECK(kept_block_bytes() == kept);
+  // A reservation that would pass the limit together with the kept blocks frees them first.
+  set_memory_limit(before + (int64_t(40) << 20));
+  { Tensor t(Shape{int64_t(1) << 23}); }  // 32 MiB
+  CHECK(kept_block_bytes() == 0);
+  set_memory_limit(saved_limit);
+  { Tape tape; }
+  CHECK(kept_block_bytes() > 0);
+  free_kept_blocks();
+  CHECK(kept_block_bytes() == 0);
+  CHECK(memory_in_use() == before);
 }
 
 TEST_CASE("arena growth keeps earlier values valid and is merged on reset") {
