@@ -17,6 +17,7 @@
 #include "attribution/gradients.h"
 #include "attribution/method.h"
 #include "attribution/noise.h"
+#include "cli_runner.h"
 #include "io/npy.h"
 #include "io/onnx.h"
 #include "layers/model.h"
@@ -295,4 +296,23 @@ TEST_CASE("shapes computed at run time: inferred by a forward pass, the CAM laye
   CHECK(contains(err, "cannot reshape"));
   // A token model has no 4-D activation: the CAM family says so instead of failing on a Slice.
   CHECK(contains(gradlens::test::error_of([&] { default_cam_layer(t.fixed, Shape{3, 8, 16}); }), "no 4-D activation"));
+}
+
+TEST_CASE("fixed batch on the command line: info names it, explain runs integrated gradients in chunks of it") {
+  if (!gradlens::test::have_cli()) return;
+  gradlens::test::ScratchDir scratch;
+  const std::string model = (gradlens::test::fixture("transformer_tiny") / "model.onnx").string();
+  const std::string input = fixed_batch_data("transformer_tiny_input.npy").string();
+  const auto info = gradlens::test::run_cli(scratch, {"info", model});
+  CHECK(info.exit_code == 0);
+  CHECK(contains(info.out, "batch      fixed to 2"));
+  CHECK(contains(gradlens::test::run_cli(scratch, {"info", model, "--json"}).out, "\"fixed_batch\":2"));
+  CHECK(contains(gradlens::test::run_cli(scratch, {"info", fixed_batch_data("transformer_tiny_dynamic.onnx").string(), "--json"}).out,
+                 "\"fixed_batch\":0"));
+  // The issue's failing run: 3 examples × 8 steps through a graph that takes 2 rows.
+  const auto ig = gradlens::test::run_cli(scratch, {"explain", model, input, "--method", "integrated-gradients",
+                                                    "--steps", "8", "--json", "--quiet"});
+  INFO("stderr: " << ig.err);
+  CHECK(ig.exit_code == 0);
+  CHECK(contains(ig.out, "\"chunk_rows\":2"));
 }
