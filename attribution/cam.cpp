@@ -19,6 +19,13 @@ bool pooled(const Shape& s) {
   return s.rank() <= 2 || rest == 1;
 }
 
+// The shapes of every tensor for this input, inferred at the model's fixed batch when it has one
+// (those graphs take no other; a CAM layer's batch axis does not matter for choosing it).
+std::vector<std::pair<std::string, Shape>> layer_shapes(const Model& model, Shape input) {
+  if (model.fixed_batch() > 0 && input.rank() >= 1) input[0] = model.fixed_batch();
+  return model.infer_shapes({input});
+}
+
 const NodeDef* sole_consumer(const Model& model, const std::string& tensor) {
   const NodeDef* found = nullptr;
   for (const auto& layer : model.layers()) {
@@ -33,13 +40,13 @@ const NodeDef* sole_consumer(const Model& model, const std::string& tensor) {
 
 std::vector<std::pair<std::string, Shape>> cam_candidates(const Model& model, const Shape& input) {
   std::vector<std::pair<std::string, Shape>> out;
-  for (const auto& [name, shape] : model.infer_shapes({input}))
+  for (const auto& [name, shape] : layer_shapes(model, input))
     if (spatial(shape) && name != model.graph().inputs[0].name) out.emplace_back(name, shape);
   return out;
 }
 
 std::string default_cam_layer(const Model& model, const Shape& input) {
-  const auto shapes = model.infer_shapes({input});
+  const auto shapes = layer_shapes(model, input);
   auto shape_of = [&](const std::string& name) -> const Shape* {
     for (const auto& [n, s] : shapes)
       if (n == name) return &s;
@@ -85,7 +92,7 @@ std::string cam_layer(const MethodInfo& info, const Request& r) {
     fail(info.name, ": --layer '", layer, "' is not a tensor of the model",
          close.empty() ? " (see gradlens info)" : close);
   }
-  for (const auto& [name, shape] : model->infer_shapes({r.input.shape()}))
+  for (const auto& [name, shape] : layer_shapes(*model, r.input.shape()))
     if (name == layer)
       GL_CHECK(shape.rank() == 4, info.name, ": --layer '", layer, "' has shape ", shape.str(),
                "; CAM methods need a 4-D activation [N,K,h,w]");

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "engine/error.h"
+#include "engine/ops.h"
 
 namespace gradlens {
 
@@ -77,6 +78,13 @@ Tensor Chunk::input_gradient() const {
   return g.empty() ? Tensor(input.shape()) : g;
 }
 
+Tensor Chunk::own_rows(const Tensor& tapped) const {
+  GL_CHECK(fixed_batch <= 1 || (tapped.rank() >= 1 && tapped.dim(0) == run_rows), "captured tensor of shape ",
+           tapped.shape().str(), " has no leading batch axis: the model is fixed to a batch of ", fixed_batch,
+           " rows, whose examples cannot be told apart in it (export it with dynamic_axes)");
+  return run_rows == rows ? tapped : gradlens::rows(tapped, 0, rows);
+}
+
 namespace {
 int64_t checked_class(const std::vector<int64_t>& classes, int64_t n, int64_t C, const char* what) {
   GL_CHECK(n >= 0 && n < int64_t(classes.size()), "row of example ", n, " for ", classes.size(), " ", what, " classes");
@@ -102,6 +110,25 @@ double class_score(const float* scores, int64_t C, const std::vector<int64_t>& t
   return v;
 }
 
+namespace {
+// The scores of the k rows of `input` (X) run as a batch of `batch` rows: X's last row repeated
+// after them. Rows do not interact in the model, so the padding changes none of the k scores;
+// its rows are sliced off, so no seed and no gradient reaches them.
+Var padded_scores(const Function& f, Tape& tape, Var input, const Tensor& X, int64_t batch,
+                  const std::vector<std::string>& layers) {
+  const int64_t k = X.dim(0), per = X.numel() / k;
+  Shape s = X.shape();
+  s[0] = batch - k;
+  Tensor padding(s);
+  for (int64_t r = 0; r < batch - k; ++r) std::memcpy(padding.data() + r * per, X.data() + (k - 1) * per, sizeof(float) * size_t(per));
+  Var padded = concat({input, tape.input(padding, false, "input.batch_padding")}, 0, {"input.padded", "Concat"});
+  Var scores = f.scores_and(tape, padded, layers).front();
+  GL_CHECK(scores.shape().rank() == 2 && scores.shape()[0] == batch,
+           "the function's scores must be [rows, classes], got ", scores.shape().str());
+  return slice(scores, 0, 0, k, 1, {"scores.unpadded", "Slice"});
+}
+}  // namespace
+
 ChunkStats run_chunks(const Function& f, int64_t M, ChunkBudget& budget, const ChunkRows& source,
                       const std::vector<SeedWriter>& seeds, const ChunkTaps& taps, const ChunkVisit& visit) {
   const bool backward = !seeds.empty();
@@ -115,11 +142,17 @@ ChunkStats run_chunks(const Function& f, int64_t M, ChunkBudget& budget, const C
   ChunkObserver* observer = t_observer;
   if (observer) observer->pass_begins(M);
   Chunk c;
+  c.fixed_batch = f.model() ? f.model()->fixed_batch() : 0;
   c.tape = &tape;
   c.layers = &layer_tap;
   c.biases = &bias_tap;
+  // A model fixed to a batch of B runs chunks of exactly B rows: at most B of the pass's (and at
+  // most --batch; the memory budget cannot split B), padded to B. No probe: its one row would be
+  // padded to B anyway.
+  const int64_t fixed = c.fixed_batch;
+  if (fixed > 0) budget.ran(std::numeric_limits<int64_t>::max(), 0);  // next_rows() = --batch
   for (int64_t begin = 0; begin < M;) {
-    const int64_t k = std::min(budget.next_rows(), M - begin);
+    const int64_t k = std::min({budget.next_rows(), fixed > 0 ? fixed : M, M - begin});
     tape.reset();
     layer_tap.clear();
     bias_tap.clear();
@@ -127,10 +160,13 @@ ChunkStats run_chunks(const Function& f, int64_t M, ChunkBudget& budget, const C
     GL_CHECK(X.rank() >= 1 && X.dim(0) == k, "chunk of ", k, " rows given as a tensor of shape ", X.shape().str());
     c.begin = begin;
     c.rows = k;
+    c.run_rows = std::max(k, fixed);
     c.input = tape.input(X, backward && taps.input_gradient, "input");
-    if (begin == 0 && k == 1 && M > 1) {
-      // The probe. A model exported with its batch baked in (a Reshape to [T, 2·heads, d]) cannot
-      // run one row: then the pass runs unprobed chunks of --batch rows, as before the budget.
+    if (c.run_rows > k) {
+      c.scores = padded_scores(f, tape, c.input, X, c.run_rows, taps.layers);
+    } else if (fixed == 0 && begin == 0 && k == 1 && M > 1) {
+      // The probe. A function that cannot run one row (one wrapping a model whose batch is baked
+      // in, which fixed_batch() cannot see through) runs unprobed chunks of --batch rows instead.
       try {
         c.scores = f.scores_and(tape, c.input, taps.layers).front();
       } catch (const Error&) {
@@ -155,7 +191,7 @@ ChunkStats run_chunks(const Function& f, int64_t M, ChunkBudget& budget, const C
     // The arena's peak is a running maximum over the pass: the largest chunk's tape.
     stats.tape_bytes = int64_t(tape.arena().peak_floats() * sizeof(float));
     budget.ran(k, stats.tape_bytes);
-    stats.chunk_rows = std::max(stats.chunk_rows, k);
+    stats.chunk_rows = std::max(stats.chunk_rows, c.run_rows);
     ++stats.chunks;
     begin += k;
     if (observer) observer->chunk_ran(k, stats.tape_bytes);

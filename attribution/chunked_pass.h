@@ -80,16 +80,27 @@ struct ChunkTaps {
 };
 
 // A chunk as its visitor sees it: rows [begin, begin + rows) of the pass.
+// On a model fixed to a batch of B (Model::fixed_batch) every chunk runs exactly B rows: a last,
+// shorter chunk is padded with copies of its last row, which run but are not the chunk's. `input`
+// and `scores` are then its own rows (the padding is concatenated to `input` on the tape and
+// sliced off `scores`, so seeds, gradients and Hessian-vector products never see it); tapped
+// layers and bias maps hold all `run_rows` rows, and own_rows() takes the chunk's.
 struct Chunk {
   int64_t begin = 0, rows = 0;
+  int64_t run_rows = 0;     // rows the function ran: `rows`, or the fixed batch B with padding
+  int64_t fixed_batch = 0;  // the model's fixed batch B, 0 when it runs any
   Tape* tape = nullptr;
-  Var input, scores;  // scores [rows, C]
+  Var input, scores;  // input [rows, ...], scores [rows, C]
   const LayerTap* layers = nullptr;
   const BiasTap* biases = nullptr;
   int64_t classes() const { return scores.shape()[1]; }
   const float* score_row(int64_t r) const { return scores.value().data() + r * classes(); }
   // ∂(seed · scores)/∂input after the current backward, [rows, ...] (a view; zeros when none).
   Tensor input_gradient() const;
+  // The chunk's rows of a tapped tensor whose leading axis holds the run_rows rows (a view); the
+  // tensor itself when no padding ran. On a model fixed to B > 1 rows, an Error when its leading
+  // axis is not the batch (a transformer's [T·B, d]: its B examples cannot be told apart).
+  Tensor own_rows(const Tensor& tapped) const;
 };
 
 // Rows [begin, begin + rows) of the pass's inputs as a tensor [rows, ...] (a view is fine).

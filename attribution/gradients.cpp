@@ -48,16 +48,16 @@ PassResult gradient_pass(const Function& f, const Tensor& X, const std::vector<i
         place_rows(result.logits, c.scores.value(), M, c.begin, c.rows);
         if (options.input_gradient) place_rows(result.input_grad, c.input_gradient(), M, c.begin, c.rows);
         for (size_t j = 0; j < options.layers.size(); ++j) {
-          place_rows(result.layers[j].activation, c.layers->activation(options.layers[j]), M, c.begin, c.rows);
+          place_rows(result.layers[j].activation, c.own_rows(c.layers->activation(options.layers[j])), M, c.begin, c.rows);
           if (options.layer_gradients)
-            place_rows(result.layers[j].gradient, c.layers->gradient(options.layers[j]), M, c.begin, c.rows);
+            place_rows(result.layers[j].gradient, c.own_rows(c.layers->gradient(options.layers[j])), M, c.begin, c.rows);
         }
         if (options.bias_maps) {
           const auto& entries = c.biases->entries();
           if (c.begin == 0)
             for (const auto& e : entries) result.biases.push_back({e.name, e.op, Tensor()});
           GL_CHECK(entries.size() == result.biases.size(), "bias layers differ between chunks");
-          for (size_t j = 0; j < entries.size(); ++j) place_rows(result.biases[j].map, entries[j].map, M, c.begin, c.rows);
+          for (size_t j = 0; j < entries.size(); ++j) place_rows(result.biases[j].map, c.own_rows(entries[j].map), M, c.begin, c.rows);
         }
       });
   result.tape_bytes = stats.tape_bytes;

@@ -265,8 +265,11 @@ std::vector<std::pair<std::string, Shape>> Model::infer_shapes(const std::vector
     std::vector<Shape> out;
     try {
       out = layer->infer(in);
-    } catch (const Error& e) {
-      fail(graph_.source, ": ", e.what());
+    } catch (const Error&) {
+      // A shape that depends on a value computed at run time (Slice bounds, a Reshape target from
+      // Shape -> Gather -> Concat), or one that does not fit: the forward pass decides, and its
+      // error names the node.
+      return run_shapes(inputs);
     }
     for (size_t k = 0; k < n.outputs.size() && k < out.size(); ++k) {
       if (n.outputs[k].empty()) continue;
@@ -275,6 +278,55 @@ std::vector<std::pair<std::string, Shape>> Model::infer_shapes(const std::vector
     }
   }
   return ordered;
+}
+
+std::vector<std::pair<std::string, Shape>> Model::run_shapes(const std::vector<Shape>& inputs) const {
+  Tape tape;
+  std::vector<Var> in;
+  for (size_t k = 0; k < inputs.size(); ++k) in.push_back(tape.input(Tensor(inputs[k]), false, graph_.inputs[k].name));
+  // Every tensor some node reads or the graph returns (an optional output nobody reads, such as a
+  // Dropout mask, may not be computed at all).
+  std::unordered_set<std::string> read;
+  for (const auto& layer : layers_) read.insert(layer->node().inputs.begin(), layer->node().inputs.end());
+  for (const ValueInfo& o : graph_.outputs) read.insert(o.name);
+  std::vector<std::string> names;
+  for (const std::string& name : tensor_names())
+    if (read.count(name)) names.push_back(name);
+  std::vector<Var> values;
+  try {
+    values = forward_named(tape, in, names);
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    if (msg.rfind(graph_.source + ": ", 0) == 0) throw;
+    fail(graph_.source, ": ", msg);
+  }
+  std::vector<std::pair<std::string, Shape>> ordered;
+  for (size_t k = 0; k < inputs.size(); ++k) ordered.emplace_back(graph_.inputs[k].name, inputs[k]);
+  for (size_t i = 0; i < names.size(); ++i) ordered.emplace_back(names[i], values[i].shape());
+  return ordered;
+}
+
+int64_t Model::fixed_batch() const {
+  const int64_t known = fixed_batch_->load();
+  if (known >= 0) return known;
+  int64_t fixed = 0;
+  const std::vector<int64_t>& dims = graph_.inputs.size() == 1 ? graph_.inputs[0].dims : std::vector<int64_t>{};
+  const bool declared = !dims.empty() && std::all_of(dims.begin(), dims.end(), [](int64_t d) { return d > 0; });
+  if (declared) {
+    const int64_t B = dims[0];
+    std::vector<int64_t> other = dims;
+    other[0] = B + 1;
+    const Shape probe(other);
+    try {
+      const std::string& output = graph_.outputs.at(0).name;
+      for (const auto& [name, shape] : infer_shapes({probe}))
+        if (name == output && (shape.rank() == 0 || shape[0] != B + 1)) fixed = B;
+    } catch (const Error&) {
+      fixed = B;  // B + 1 rows do not fit the graph's shape constants
+    }
+  }
+  fixed_batch_->store(fixed);
+  return fixed;
 }
 
 std::string Model::logits_name() const {

@@ -2,6 +2,7 @@
 // graph assembled in C++): nodes are checked to form a DAG, sorted, pruned to those that reach an
 // output, and bound to registered layers that parse and validate their own attributes.
 #pragma once
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -50,9 +51,19 @@ class Model {
   // extent but the first, the batch), naming `source`, the shape given and the one expected.
   void check_input_shape(size_t k, const Shape& shape, const std::string& source) const;
 
-  // Static shapes of every tensor for an input of this shape (each layer's infer()), in execution
-  // order: graph inputs first, then each layer's outputs.
+  // Shapes of every tensor for inputs of these shapes, in execution order: graph inputs first,
+  // then each layer's outputs. Static (each layer's infer()) when every shape follows from
+  // constants; when one depends on a value computed at run time (a transformer's Slice bounds or
+  // Reshape target from Shape -> Gather -> Concat arithmetic), from one forward pass on zeros.
   std::vector<std::pair<std::string, Shape>> infer_shapes(const std::vector<Shape>& inputs) const;
+
+  // The batch the graph is fixed to, or 0 when it runs any batch. A model exported without
+  // dynamic axes declares its batch B as a number, and torch.onnx.export bakes B into the
+  // constants of some shape ops (a transformer's attention Reshape to [T, B*heads, d]): such a
+  // graph is fixed when its shapes cannot be inferred for B + 1 rows (or its first output then
+  // has no leading axis of B + 1). Chunked passes run these models in chunks of exactly B rows.
+  // Computed once, on first use; single-input models with every other extent declared.
+  int64_t fixed_batch() const;
 
   const Graph& graph() const { return graph_; }
   // Constants after load-time folding: the graph's initializers plus folded node outputs.
@@ -65,11 +76,15 @@ class Model {
 
  private:
   void bind(const std::vector<size_t>& order);  // layers and folded constants, in this order
+  // infer_shapes by one forward pass on zeros of these shapes.
+  std::vector<std::pair<std::string, Shape>> run_shapes(const std::vector<Shape>& inputs) const;
 
   Graph graph_;
   std::map<std::string, Initializer> constants_;
   std::vector<std::unique_ptr<Layer>> layers_;
   int folded_ = 0;
+  // fixed_batch(), −1 until computed (behind a pointer: Model stays movable).
+  std::unique_ptr<std::atomic<int64_t>> fixed_batch_ = std::make_unique<std::atomic<int64_t>>(-1);
 };
 
 }  // namespace gradlens

@@ -98,6 +98,7 @@ int run_info(const std::vector<std::string>& argv) {
     j.end_array().key("ops").begin_object();
     for (const auto& [op, count] : histogram) j.key(op).value(int64_t(count));
     j.end_object().key("folded_nodes").value(int64_t(model->folded_nodes()));
+    j.key("fixed_batch").value(model->fixed_batch());
     j.key("parameters").value(parameters);
     if (macs >= 0) j.key("macs").value(macs); else j.key("macs").null();
     j.key("activations_4d").begin_array();
@@ -111,6 +112,9 @@ int run_info(const std::vector<std::string>& argv) {
   }
   std::printf("model      %s\n", path.c_str());
   for (const ValueInfo& v : g.inputs) std::printf("input      %s %s\n", v.name.c_str(), dims_text(v.dims).c_str());
+  if (model->fixed_batch() > 0)
+    std::printf("batch      fixed to %lld by the graph's shape constants: every chunk runs exactly that many rows\n",
+                static_cast<long long>(model->fixed_batch()));
   for (const ValueInfo& v : g.outputs) std::printf("output     %s %s\n", v.name.c_str(), dims_text(v.dims).c_str());
   std::printf("parameters %lld\n", static_cast<long long>(parameters));
   if (macs >= 0) std::printf("MACs       %lld for input %s\n", static_cast<long long>(macs), shapes[0].str().c_str());
