@@ -3,12 +3,15 @@
 // over the taps that fall inside the input: padding is −∞ and never wins. Output size, auto_pad
 // and ceil_mode follow layers/pool_geometry.h.
 // Backward: dx[argmax of each window] += g, the arg-max being the first maximum in scan order
-// (rows, then columns) at ties, as PyTorch. The arg-max is recomputed from x, so nothing but the
-// output is stored. One task per (n, c) plane: each writes only its own plane of dx.
+// (rows, then columns) at ties, as PyTorch: the first tap equal to y (NaN when y is NaN), found
+// from x and y, so nothing but the output is stored. Forward and backward run tap by tap over
+// whole output rows (vectorisable inner loops) rather than window by window. One task per (n, c) plane: each writes only its own plane of dx.
 // Tangent: ẏ = ẋ[arg-max of each window]; piecewise linear, so no curvature term (zero a.e.).
 // Linear piece: the offsets along ẋ over which no window's arg-max changes (narrow_linear_piece).
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include "engine/hessian.h"
 #include "engine/parallel.h"
@@ -28,29 +31,70 @@ class MaxPool : public Layer {
   void forward(Tape& tape, const std::vector<Var>& in, std::vector<Var>& out) const override {
     const Tensor& x = in[0].value();
     const Window2d win = plan(x.shape());
-    const Windows windows(win);
     const int64_t H = x.dim(2), W = x.dim(3), Ho = win.h.output, Wo = win.w.output;
     Tensor y = tape.alloc({x.dim(0), x.dim(1), Ho, Wo});
+    // The values only (the arg-max is found again in backward): tap by tap in scan order over
+    // whole output rows, so the inner loop runs along ow and vectorises. The comparison is
+    // argmax's, so the value is the same (NaN wins; a tie keeps the earlier, equal, value).
+    const float lowest = -std::numeric_limits<float>::infinity();
     parallel_for(x.dim(0) * x.dim(1), [&](int64_t plane) {
       const float* xp = x.data() + plane * H * W;
       float* yp = y.data() + plane * Ho * Wo;
-      for (int64_t oh = 0; oh < Ho; ++oh)
-        for (int64_t ow = 0; ow < Wo; ++ow) yp[oh * Wo + ow] = xp[windows.argmax(xp, oh, ow)];
+      std::fill(yp, yp + Ho * Wo, lowest);
+      const int64_t sw = win.w.stride;
+      for (int64_t i = 0; i < win.h.kernel; ++i) {
+        int64_t oh0, oh1;
+        win.h.outputs_reading(i, oh0, oh1);
+        for (int64_t j = 0; j < win.w.kernel; ++j) {
+          int64_t ow0, ow1;
+          win.w.outputs_reading(j, ow0, ow1);
+          for (int64_t oh = oh0; oh < oh1; ++oh) {
+            const float* src = xp + win.h.tap(oh, i) * W + win.w.tap(0, j);
+            float* __restrict__ d = yp + oh * Wo;
+            for (int64_t ow = ow0; ow < ow1; ++ow) {
+              const float v = src[ow * sw], b = d[ow];
+              d[ow] = (v > b || (v != v && b == b)) ? v : b;
+            }
+          }
+        }
+      }
     }, min_parallel_tasks(Ho * Wo * win.h.kernel * win.w.kernel));
     out[0] = tape.record(info(), {in[0]}, y, [this](BackwardContext& ctx) {
       if (!ctx.needs_grad(0)) return;
       const Tensor& x = ctx.input(0);
       const Window2d win = plan(x.shape());
-      const Windows windows(win);
       const int64_t H = x.dim(2), W = x.dim(3), Ho = win.h.output, Wo = win.w.output;
       const float* g = ctx.grad_output().data();
+      const float* y = ctx.output().data();
       float* dx = ctx.grad_buffer(0).data();
+      // The arg-max of a window is its first tap, in scan order, equal to the forward's maximum
+      // (or NaN when that is NaN). Tap by tap over whole output rows, marking windows done.
       parallel_for(x.dim(0) * x.dim(1), [&](int64_t plane) {
         const float* xp = x.data() + plane * H * W;
         const float* gp = g + plane * Ho * Wo;
+        const float* yp = y + plane * Ho * Wo;
         float* dp = dx + plane * H * W;
-        for (int64_t oh = 0; oh < Ho; ++oh)
-          for (int64_t ow = 0; ow < Wo; ++ow) dp[windows.argmax(xp, oh, ow)] += gp[oh * Wo + ow];
+        std::vector<unsigned char> done(size_t(Ho * Wo), 0);
+        const int64_t sw = win.w.stride;
+        for (int64_t i = 0; i < win.h.kernel; ++i) {
+          int64_t oh0, oh1;
+          win.h.outputs_reading(i, oh0, oh1);
+          for (int64_t j = 0; j < win.w.kernel; ++j) {
+            int64_t ow0, ow1;
+            win.w.outputs_reading(j, ow0, ow1);
+            for (int64_t oh = oh0; oh < oh1; ++oh) {
+              const int64_t base = win.h.tap(oh, i) * W + win.w.tap(0, j);
+              for (int64_t ow = ow0; ow < ow1; ++ow) {
+                const int64_t o = oh * Wo + ow;
+                const float v = xp[base + ow * sw], m = yp[o];
+                if (!done[size_t(o)] && (v == m || (v != v && m != m))) {
+                  done[size_t(o)] = 1;
+                  dp[base + ow * sw] += gp[o];
+                }
+              }
+            }
+          }
+        }
       }, min_parallel_tasks(Ho * Wo * win.h.kernel * win.w.kernel));
     }, [this](TangentContext& ctx) {
       const Tensor& x = ctx.input(0);

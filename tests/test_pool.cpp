@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -346,6 +347,34 @@ TEST_CASE("MaxPool: padding never wins, and ties route the gradient to the first
   check_equal(y.value(), Tensor(Shape{1, 1, 1, 2}, {3, 3}));
   t2.backward(y, Tensor(Shape{1, 1, 1, 2}, {1, 10}));
   check_equal(t2.grad(xv), Tensor(Shape{1, 1, 2, 3}, {0, 11, 0, 0, 0, 0}));
+}
+
+TEST_CASE("MaxPool: a NaN in a window wins, -inf windows stay -inf, with padding") {
+  PoolCase k;
+  k.n = k.c = 1;
+  k.h = k.w = 3;
+  k.kh = k.kw = 2;
+  k.pads = {1, 1, 0, 0};
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  // windows (top-left padded): {x00}, {x00,x01}, {x01,x02}; {x00,x10}, {x00,x01,x10,x11}, ...
+  Tensor x(Shape{1, 1, 3, 3}, {-inf, nan, 1, -inf, -inf, 2, 5, -inf, 3});
+  Tape tape;
+  auto layer = load(pool_node(k, true));
+  Var xv = tape.input(x);
+  Var yv = apply(*layer, tape, xv);
+  const Tensor y = yv.value();
+  // The gradient goes to each window's first maximum in scan order: the first NaN, the first -inf.
+  tape.backward(yv, Tensor(Shape{1, 1, 3, 3}, 1.f));
+  check_equal(tape.grad(xv), Tensor(Shape{1, 1, 3, 3}, {2, 4, 0, 0, 0, 0, 2, 0, 1}));
+  const float want[] = {-inf, nan, nan, -inf, nan, nan, 5, 5, 3};
+  REQUIRE(y.numel() == 9);
+  for (int i = 0; i < 9; ++i) {
+    INFO("output " << i);
+    if (std::isnan(want[i]))
+      CHECK(std::isnan(y[i]));
+    else
+      CHECK(y[i] == want[i]);
+  }
 }
 
 TEST_CASE("MaxPool and AveragePool pass the finite-difference check") {
