@@ -171,8 +171,13 @@ class Conv : public ConvBase {
           const float wv = wm[i * p.kw + j];
           for (int64_t oh = oh0; oh < oh1; ++oh) {
             const int64_t base = p.win.h.tap(oh, i) * p.w + p.win.w.tap(0, j);
-            float* d = ym + oh * Wo;
-            for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] += wv * xc[base + ow * sw];
+            float* __restrict__ d = ym + oh * Wo;
+            if (sw == 1) {  // contiguous: vectorises
+              const float* s = xc + base;
+              for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] += wv * s[ow];
+            } else {
+              for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] += wv * xc[base + ow * sw];
+            }
           }
         }
       }
@@ -198,7 +203,12 @@ class Conv : public ConvBase {
             for (int64_t oh = oh0; oh < oh1; ++oh) {
               const int64_t base = p.win.h.tap(oh, i) * p.w + p.win.w.tap(0, j);
               const float* s = gm + oh * Wo;
-              for (int64_t ow = ow0; ow < ow1; ++ow) dc[base + ow * sw] += wv * s[ow];
+              if (sw == 1) {  // contiguous: vectorises
+                float* __restrict__ d = dc + base;
+                for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] += wv * s[ow];
+              } else {
+                for (int64_t ow = ow0; ow < ow1; ++ow) dc[base + ow * sw] += wv * s[ow];
+              }
             }
           }
         }
