@@ -161,13 +161,6 @@ void WindowAxis::taps_within(int64_t o, int64_t low, int64_t high, int64_t& lo,
   if (hi < lo) hi = lo;
 }
 
-void WindowAxis::outputs_reading(int64_t j, int64_t& lo, int64_t& hi) const {
-  const int64_t offset = j * dilation - pad_begin;  // position of tap j of output 0
-  lo = offset >= 0 ? 0 : std::min(output, ceil_div(-offset, stride));
-  hi = offset >= input ? 0 : std::min(output, ceil_div(input - offset, stride));
-  if (hi < lo) hi = lo;
-}
-
 bool WindowAxis::every_window_reads_input() const {
   for (int64_t o = 0; o < output; ++o) {
     int64_t lo, hi;

@@ -13,6 +13,7 @@
 //                                 b = ⌈p/2⌉ (LOWER: at the beginning).
 // ONNX pads are [x1_begin, x2_begin, x1_end, x2_end] = [top, left, bottom, right].
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -62,8 +63,14 @@ struct WindowAxis {
   void taps_within(int64_t o, int64_t low, int64_t high, int64_t& lo, int64_t& hi) const;
   // Taps of output o that read the input proper.
   void input_taps(int64_t o, int64_t& lo, int64_t& hi) const { taps_within(o, 0, input, lo, hi); }
-  // Outputs [lo, hi) whose tap j reads the input proper.
-  void outputs_reading(int64_t j, int64_t& lo, int64_t& hi) const;
+  // Outputs [lo, hi) whose tap j reads the input proper (inline: kernels call it per tap).
+  void outputs_reading(int64_t j, int64_t& lo, int64_t& hi) const {
+    const int64_t offset = j * dilation - pad_begin;  // position of tap j of output 0
+    auto up = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+    lo = offset >= 0 ? 0 : std::min(output, up(-offset, stride));
+    hi = offset >= input ? 0 : std::min(output, up(input - offset, stride));
+    if (hi < lo) hi = lo;
+  }
   // True when every output's window holds at least one input element.
   bool every_window_reads_input() const;
 };

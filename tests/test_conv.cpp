@@ -208,8 +208,10 @@ TEST_CASE("Conv matches the plain-loop reference forward and input gradient over
                                         {"SAME_UPPER", {}},
                                         {"SAME_LOWER", {}},
                                         {"VALID", {}}};
-            for (const Padding& padding : paddings) {
+            for (const Padding& padding : paddings)
+            for (int64_t examples : {1, 2}) {  // 2: examples in parallel on 2 threads
               ConvCase k;
+              k.n = examples;
               k.h = hw[0];
               k.w = hw[1];
               k.kh = kernel;
@@ -245,8 +247,8 @@ TEST_CASE("Conv matches the plain-loop reference forward and input gradient over
             }
           }
   // Every auto_pad mode and most explicit paddings fit; large dilated kernels on 7 do not.
-  CHECK(compared > 500);
-  CHECK(rejected > 10);
+  CHECK(compared > 1000);
+  CHECK(rejected > 20);
   MESSAGE("compared " << compared << " configurations, " << rejected << " rejected as too small");
 }
 
@@ -478,6 +480,15 @@ TEST_CASE("Conv forward and input gradient are bitwise identical on 1 and 2 thre
   k.stride = {2, 2};
   k.auto_pad = "SAME_UPPER";
   cases.push_back({"depthwise", k});
+  ConvCase small;  // 5 examples (more than threads, odd) of a small grouped product, odd pads
+  small.n = 5;
+  small.c = 4;
+  small.m = 6;
+  small.h = 9;
+  small.w = 11;
+  small.group = 2;
+  small.pads = {1, 0, 1, 2};
+  cases.push_back({"5 examples, grouped", small});
   for (const Named& c : cases) {
     INFO(c.what);
     auto conv = make_conv(c.k, 41);
