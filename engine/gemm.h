@@ -1,6 +1,6 @@
 // C (+)= op(A) · op(B) for row-major float matrices, op = identity or transpose.
-// Work is split into fixed-size blocks of rows or columns of C chosen from the shapes alone and
-// each block runs single-threaded Eigen, so the result is bitwise identical for any number of
+// Work is split into tiles of C chosen from the shapes alone (engine/gemm.cpp) and each tile
+// runs single-threaded Eigen, so the result is bitwise identical for any number of
 // threads (Eigen's own threaded GEMM picks its blocking from the thread count).
 #pragma once
 #include <cstdint>
