@@ -113,7 +113,7 @@ ChunkStats run_chunks(const Function& f, int64_t M, ChunkBudget& budget, const C
   for (Observer* o : taps.observers) tape.observe(o);
   ChunkStats stats;
   ChunkObserver* observer = t_observer;
-  if (observer) observer->pass_begins(M);
+  if (observer) observer->pass_begins(M, int64_t(seeds.size()));
   Chunk c;
   c.tape = &tape;
   c.layers = &layer_tap;

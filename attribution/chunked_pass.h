@@ -51,7 +51,8 @@ struct ChunkStats {
 class ChunkObserver {
  public:
   virtual ~ChunkObserver() = default;
-  virtual void pass_begins(int64_t /*rows*/) {}  // a pass of that many rows starts
+  // A pass of that many rows starts, each row one forward and `backwards` backwards (0: forward only).
+  virtual void pass_begins(int64_t /*rows*/, int64_t /*backwards*/) {}
   // A chunk of `rows` ran; `tape_bytes` is the pass's tape at its peak so far.
   virtual void chunk_ran(int64_t /*rows*/, int64_t /*tape_bytes*/) {}
   // The probe's one row needs `row_bytes` > `max_bytes`: every chunk of the budget is one row.
