@@ -49,6 +49,7 @@ class CostParser {
   Linear sum() {
     Linear v = product();
     for (;;) {
+      if (!ok_) return v;  // gave up: stop here (factor() no longer consumes anything)
       if (eat("+")) {
         const Linear w = product();
         v = {v.c + w.c, v.f + w.f, v.b + w.b};
@@ -63,6 +64,7 @@ class CostParser {
   Linear product() {
     Linear v = factor();
     for (;;) {
+      if (!ok_) return v;
       skip();
       const bool sign = eat("×") || eat("·") || eat("*");
       skip();

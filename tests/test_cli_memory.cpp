@@ -29,8 +29,8 @@ double json_number(const std::string& json, const std::string& key) {
 }
 
 // x [N,3,224,224] → Conv 3→8 (3×3) → Relu → GlobalAveragePool → Flatten → MatMul [8,10]: about
-// 8 MiB of tape per row, so --batch 32 rows are ~270 MiB; the one-row probe, spread over the
-// arena's first blocks, counts ~20 MiB.
+// 8 MiB of tape per row, so --batch 32 rows are ~270 MiB; every chunk also holds the convolution's
+// im2col scratch once, which the two probes (one row, two rows) tell apart from a row's share.
 void write_conv224(const test::ScratchDir& scratch) {
   using test::float_tensor;
   using test::node_proto;

@@ -65,9 +65,9 @@ TEST_CASE("chunk observer: every pass's rows, its chunks in order adding up to t
     }
     CHECK(done == p.rows);
     if (p.rows == N * 9) {
-      // The path pass: the one-row probe, then chunks of --batch 7.
+      // The path pass: the probes of one row and of two, then chunks of --batch 7.
       path_pass = true;
-      CHECK(p.chunks == std::vector<int64_t>{1, 7, 7, 3});
+      CHECK(p.chunks == std::vector<int64_t>{1, 2, 7, 7, 1});
     }
   }
   CHECK(path_pass);
@@ -155,12 +155,12 @@ TEST_CASE("Score-CAM's masked inputs run in budgeted chunks: one row at a time u
   REQUIRE(whole.passes.size() == size_t(1 + N));
   REQUIRE(tiny.passes.size() == size_t(1 + N));
   const int64_t K = whole.passes[1].rows;
-  CHECK(K > 1);
+  CHECK(K > 3);
   for (int64_t n = 1; n <= N; ++n) {
     CHECK(whole.passes[size_t(n)].rows == K);
     CHECK(whole.passes[size_t(n)].backwards == 0);
-    // The first mask pass probes one row; later passes of the same budget run it whole.
-    CHECK(whole.passes[size_t(n)].chunks == (n == 1 ? std::vector<int64_t>{1, K - 1} : std::vector<int64_t>{K}));
+    // The first mask pass probes one row and two; later passes of the same budget run it whole.
+    CHECK(whole.passes[size_t(n)].chunks == (n == 1 ? std::vector<int64_t>{1, 2, K - 3} : std::vector<int64_t>{K}));
     CHECK(tiny.passes[size_t(n)].chunks == std::vector<int64_t>(size_t(K), 1));
   }
   CHECK(chunked.forward_passes == unchunked.forward_passes);
@@ -178,7 +178,7 @@ TEST_CASE("expected passes: the cost formula with the request's values gives the
   const std::map<std::string, std::map<std::string, std::string>> options = {
       {"integrated-gradients", {{"steps", "5"}}}, {"smoothgrad", {{"samples", "3"}}},
       {"smooth-grad-cam-pp", {{"samples", "3"}}},
-      {"blur-ig", {{"steps", "5"}}}, {"guided-ig", {{"steps", "5"}}}, {"idg", {{"steps", "5"}}}};
+      {"blur-ig", {{"steps", "5"}}}, {"guided-ig", {{"steps", "5"}}}};
   int checked = 0;
   for (const auto& [name, given] : options) {
     CAPTURE(name);
