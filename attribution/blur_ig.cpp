@@ -25,7 +25,7 @@ class BlurIG : public Method {
     info_.name = "blur-ig";
     info_.family = "path";
     info_.paper = "Xu et al. 2020";
-    info_.cost = "steps × (1F + 1B)";
+    info_.cost = "steps × (1F + 1B) + 2F";  // the 2F: f(x) and f(x′) for the completeness gap
     info_.summary = "integrated gradients along successive Gaussian blurs, exact d/dσ of the blur";
     info_.parameters = quadrature_parameters("riemann-left", "100");
     info_.parameters.push_back({"max-sigma", "50", "σ of the most blurred image (the baseline), in samples"});

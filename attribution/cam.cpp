@@ -221,6 +221,8 @@ LayerPass layer_pass(const MethodInfo& info, const Request& r, bool gradients) {
   p.A = std::move(res.layers[0].activation);
   p.G = std::move(res.layers[0].gradient);
   p.scores = std::move(res.scores);
+  p.targets = std::move(res.targets);
+  p.logits = std::move(res.logits);
   return p;
 }
 
@@ -229,6 +231,8 @@ Explanation finish_cam(const MethodInfo& info, const Request& r, const LayerPass
   Explanation e;
   e.attribution = finish_layer_map(info, r, std::move(map));
   e.scores = p.scores;
+  e.targets = p.targets;
+  e.logits = p.logits;
   e.notes["layer"] = p.layer;
   e.forward_passes = forwards;
   e.backward_passes = backwards;

@@ -44,10 +44,13 @@ struct LayerPass {
   std::string layer;
   Tensor A, G;
   std::vector<double> scores;
+  std::vector<int64_t> targets;  // the classes explained (the row's argmax when the request gave none)
+  Tensor logits;                 // [N, C] the function's scores
 };
 LayerPass layer_pass(const MethodInfo& info, const Request& r, bool gradients = true);
 
-// The explanation of a CAM map: finish_layer_map, the scores, the layer and the pass counts.
+// The explanation of a CAM map: finish_layer_map, the scores, targets and logits, the layer and
+// the pass counts.
 Explanation finish_cam(const MethodInfo& info, const Request& r, const LayerPass& p, Tensor map, int64_t forwards,
                        int64_t backwards);
 

@@ -32,13 +32,29 @@ ChunkBudget::ChunkBudget(int64_t batch, int64_t max_bytes) : batch_(batch), max_
 
 void ChunkBudget::ran(int64_t rows, int64_t tape_bytes) {
   if (rows_ > 0) return;
-  if (rows > 1) {  // the probe was given up (run_chunks: the model cannot run one row): no budget
+  if (rows > 2) {  // the probe was given up (run_chunks: the model cannot run one row): no budget
     rows_ = batch_;
     return;
   }
-  const int64_t row_bytes = std::max<int64_t>(tape_bytes, 1);
-  rows_ = std::clamp<int64_t>(max_bytes_ / row_bytes, 1, batch_);
-  if (row_bytes > max_bytes_ && t_observer) t_observer->over_budget(row_bytes, max_bytes_);
+  const int64_t tape = std::max<int64_t>(tape_bytes, 1);
+  if (one_row_ == 0) {
+    if (rows != 1) return;
+    // The one-row probe. Over the budget: one row per chunk. When two rows might not fit, or at
+    // most two are allowed, no second probe: ⌊budget / one row's tape⌋ (fixed part included).
+    if (tape > max_bytes_ && t_observer) t_observer->over_budget(tape, max_bytes_);
+    if (tape > max_bytes_ / 2 || batch_ <= 2) {
+      rows_ = std::clamp<int64_t>(max_bytes_ / tape, 1, batch_);
+      return;
+    }
+    one_row_ = tape;
+    return;
+  }
+  if (rows != 2) return;  // a pass's last row came before the two-row probe: the next pass runs it
+  // row = tape(2) − tape(1); fixed = tape(1) − row. A two-row tape no larger than one row's (no
+  // growth seen) counts the whole one-row tape per row, as if nothing were fixed.
+  const int64_t row = tape > one_row_ ? tape - one_row_ : one_row_;
+  const int64_t fixed = std::max<int64_t>(one_row_ - row, 0);
+  rows_ = std::clamp<int64_t>((max_bytes_ - fixed) / row, 1, batch_);
 }
 
 Tensor rows(const Tensor& X, int64_t begin, int64_t end) {
@@ -140,7 +156,7 @@ ChunkStats run_chunks(const Function& f, int64_t M, ChunkBudget& budget, const C
   for (Observer* o : taps.observers) tape.observe(o);
   ChunkStats stats;
   ChunkObserver* observer = t_observer;
-  if (observer) observer->pass_begins(M);
+  if (observer) observer->pass_begins(M, int64_t(seeds.size()));
   Chunk c;
   c.fixed_batch = f.model() ? f.model()->fixed_batch() : 0;
   c.tape = &tape;

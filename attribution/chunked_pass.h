@@ -21,21 +21,27 @@ constexpr int64_t kDefaultMaxMemory = int64_t(2) << 30;
 void set_max_memory(int64_t bytes);  // ≥ 1
 int64_t max_memory();
 
-// The rows of each chunk of a method's passes. The first chunk is one row (the probe); its tape
-// (the arena's peak floats in use) sets the rows of every later chunk of every later pass run with
-// this budget: ⌊max_bytes / that row's tape bytes⌋, at least 1, at most `batch`. A row whose tape
-// alone exceeds the budget runs alone, and the thread's ChunkObserver is told once.
+// The rows of each chunk of a method's passes. The first two chunks are the probes, of one row and
+// of two; a chunk's tape (the most bytes the arena handed out at once) is fixed + rows · row:
+// the fixed part does not grow with the rows (every convolution's im2col scratch, allocated once
+// per chunk and reused for each row), so
+//   row = tape(2 rows) − tape(1 row),   fixed = tape(1 row) − row,
+// and every later chunk of every later pass run with this budget has ⌊(max_bytes − fixed) / row⌋
+// rows, at least 1, at most `batch`. A single row whose tape exceeds the budget, or whose double
+// would (then the two-row probe is skipped: ⌊max_bytes / tape(1 row)⌋ rows), keeps chunks small;
+// over the budget every chunk is one row, and the thread's ChunkObserver is told once.
 class ChunkBudget {
  public:
   explicit ChunkBudget(int64_t batch, int64_t max_bytes = max_memory());
-  int64_t next_rows() const { return rows_ > 0 ? rows_ : 1; }  // rows for the next chunk
+  int64_t next_rows() const { return rows_ > 0 ? rows_ : one_row_ > 0 ? 2 : 1; }  // rows for the next chunk
   void ran(int64_t rows, int64_t tape_bytes);                   // after each chunk
   int64_t chunk_rows() const { return next_rows(); }
   int64_t max_bytes() const { return max_bytes_; }
 
  private:
   int64_t batch_, max_bytes_;
-  int64_t rows_ = 0;  // 0 until the one-row probe has run
+  int64_t rows_ = 0;     // 0 until the probes have run
+  int64_t one_row_ = 0;  // the one-row probe's tape, while the two-row probe is due
 };
 
 struct ChunkStats {
@@ -51,7 +57,8 @@ struct ChunkStats {
 class ChunkObserver {
  public:
   virtual ~ChunkObserver() = default;
-  virtual void pass_begins(int64_t /*rows*/) {}  // a pass of that many rows starts
+  // A pass of that many rows starts, each row one forward and `backwards` backwards (0: forward only).
+  virtual void pass_begins(int64_t /*rows*/, int64_t /*backwards*/) {}
   // A chunk of `rows` ran; `tape_bytes` is the pass's tape at its peak so far.
   virtual void chunk_ran(int64_t /*rows*/, int64_t /*tape_bytes*/) {}
   // The probe's one row needs `row_bytes` > `max_bytes`: every chunk of the budget is one row.

@@ -48,7 +48,7 @@ class GradCam : public Method {
         GL_CHECK(W.dim(1) == K, "cam: the head has ", W.dim(1), " inputs but layer '", p.layer,
                  "' has ", K, " channels");
         map = weighted_channel_sum(channel_weights(p.A, [&](int64_t n, int64_t k) {
-          const int64_t c = r.targets[size_t(n)];
+          const int64_t c = p.targets[size_t(n)];
           GL_CHECK(c >= 0 && c < W.dim(0), "target class ", c, " is out of range for ", W.dim(0), " classes");
           double w = W[c * K + k];
           if (!r.contrast.empty()) w -= W[r.contrast[size_t(n)] * K + k];
@@ -97,24 +97,30 @@ class GradCam : public Method {
   Kind kind_;
 };
 
+// The CAMs' one pass is over the input itself: it chooses the predicted classes when none are given.
+MethodInfo from_forward(MethodInfo info) {
+  info.targets_from_forward = true;
+  return info;
+}
+
 const bool registered = [] {
   register_method(std::make_unique<GradCam>(
-      cam_info("cam", "Zhou et al. 2016", "1F", "class weights of a GAP→linear head times the layer's maps"),
+      from_forward(cam_info("cam", "Zhou et al. 2016", "1F", "class weights of a GAP→linear head times the layer's maps")),
       GradCam::cam));
   register_method(std::make_unique<GradCam>(
-      cam_info("grad-cam", "Selvaraju et al. 2017", "1F + 1B", "maps weighted by their mean gradient"),
+      from_forward(cam_info("grad-cam", "Selvaraju et al. 2017", "1F + 1B", "maps weighted by their mean gradient")),
       GradCam::grad_cam));
   register_method(std::make_unique<GradCam>(
-      cam_info("grad-cam-pp", "Chattopadhyay et al. 2018", "1F + 1B",
-               "maps weighted by α-weighted positive gradients (eq. 19)"),
+      from_forward(cam_info("grad-cam-pp", "Chattopadhyay et al. 2018", "1F + 1B",
+               "maps weighted by α-weighted positive gradients (eq. 19)")),
       GradCam::grad_cam_pp));
   register_method(std::make_unique<GradCam>(
-      cam_info("xgrad-cam", "Fu et al. 2020", "1F + 1B", "maps weighted by activation-normalised gradients"),
+      from_forward(cam_info("xgrad-cam", "Fu et al. 2020", "1F + 1B", "maps weighted by activation-normalised gradients")),
       GradCam::xgrad_cam));
   register_method(std::make_unique<GradCam>(
-      cam_info("layer-cam", "Jiang et al. 2021", "1F + 1B", "Σ_k relu(G_k) ⊙ A_k"), GradCam::layer_cam));
+      from_forward(cam_info("layer-cam", "Jiang et al. 2021", "1F + 1B", "Σ_k relu(G_k) ⊙ A_k")), GradCam::layer_cam));
   register_method(std::make_unique<GradCam>(
-      cam_info("hires-cam", "Draelos & Carin 2020", "1F + 1B", "Σ_k G_k ⊙ A_k"), GradCam::hires_cam));
+      from_forward(cam_info("hires-cam", "Draelos & Carin 2020", "1F + 1B", "Σ_k G_k ⊙ A_k")), GradCam::hires_cam));
   return true;
 }();
 

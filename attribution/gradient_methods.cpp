@@ -41,6 +41,8 @@ class GradientMethod : public Method {
     if (post_ == Post::times_input)
       for (int64_t i = 0; i < n; ++i) a[i] *= x[i];
     e.scores = std::move(p.scores);
+    e.targets = std::move(p.targets);
+    e.logits = std::move(p.logits);
     e.forward_passes = e.backward_passes = r.input.dim(0);
     return e;
   }
@@ -60,6 +62,7 @@ MethodInfo describe(const char* name, const char* family, const char* paper, con
   m.cost = "1F + 1B";
   m.summary = summary;
   m.parameters = std::move(parameters);
+  m.targets_from_forward = true;  // one gradient pass over the input itself
   return m;
 }
 

@@ -1,5 +1,7 @@
 #include "attribution/gradients.h"
 
+#include <algorithm>
+
 #include "engine/error.h"
 
 namespace gradlens {
@@ -20,7 +22,8 @@ PassResult gradient_pass(const Function& f, const Tensor& X, const std::vector<i
                          const std::vector<int64_t>& contrast, const PassOptions& options) {
   GL_CHECK(X.rank() >= 1, "input must have a batch axis, got shape ", X.shape().str());
   const int64_t M = X.dim(0);
-  GL_CHECK(int64_t(targets.size()) == M, targets.size(), " targets for ", M, " rows");
+  const bool predicted = targets.empty();  // each row's argmax of this forward
+  GL_CHECK(predicted || int64_t(targets.size()) == M, targets.size(), " targets for ", M, " rows");
   GL_CHECK(contrast.empty() || int64_t(contrast.size()) == M, contrast.size(),
            " contrast classes for ", M, " rows");
   GL_CHECK(options.batch >= 1, "batch size must be at least 1");
@@ -32,10 +35,22 @@ PassResult gradient_pass(const Function& f, const Tensor& X, const std::vector<i
   taps.bias_maps = options.bias_maps;
   const bool any_gradient =
       options.input_gradient || options.bias_maps || (options.layer_gradients && !options.layers.empty());
-  std::vector<SeedWriter> seeds;
-  if (any_gradient) seeds.push_back(class_seed(targets, contrast));
-
   PassResult result;
+  result.targets = predicted ? std::vector<int64_t>(size_t(M), -1) : targets;
+  std::vector<int64_t>& used = result.targets;
+  // The row's predicted class, from the scores of the forward the pass runs anyway.
+  auto choose = [&](int64_t m, const float* scores, int64_t C) {
+    if (predicted && used[size_t(m)] < 0) used[size_t(m)] = std::max_element(scores, scores + C) - scores;
+  };
+  std::vector<SeedWriter> seeds;
+  if (any_gradient) {
+    const SeedWriter seed = class_seed(used, contrast);
+    seeds.push_back([&, seed](int64_t m, const float* scores, int64_t C, float* row) {
+      choose(m, scores, C);
+      seed(m, scores, C, row);
+    });
+  }
+
   result.scores.resize(size_t(M));
   result.layers.resize(options.layers.size());
   for (size_t k = 0; k < options.layers.size(); ++k) result.layers[k].name = options.layers[k];
@@ -43,8 +58,10 @@ PassResult gradient_pass(const Function& f, const Tensor& X, const std::vector<i
   const ChunkStats stats = run_chunks(
       f, M, budget, [&](int64_t begin, int64_t k) { return rows(X, begin, begin + k); }, seeds, taps,
       [&](const Chunk& c, int) {
-        for (int64_t r = 0; r < c.rows; ++r)
-          result.scores[size_t(c.begin + r)] = class_score(c.score_row(r), c.classes(), targets, contrast, c.begin + r);
+        for (int64_t r = 0; r < c.rows; ++r) {
+          choose(c.begin + r, c.score_row(r), c.classes());
+          result.scores[size_t(c.begin + r)] = class_score(c.score_row(r), c.classes(), used, contrast, c.begin + r);
+        }
         place_rows(result.logits, c.scores.value(), M, c.begin, c.rows);
         if (options.input_gradient) place_rows(result.input_grad, c.input_gradient(), M, c.begin, c.rows);
         for (size_t j = 0; j < options.layers.size(); ++j) {

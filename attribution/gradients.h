@@ -33,6 +33,7 @@ struct BiasCapture {
 };
 
 struct PassResult {
+  std::vector<int64_t> targets;  // per row: the class explained (the given one, or the row's argmax)
   std::vector<double> scores;  // per row: y_target (− y_contrast)
   Tensor logits;               // [M, C] the function's scores
   Tensor input_grad;           // [M, ...] when requested
@@ -41,7 +42,9 @@ struct PassResult {
   int64_t tape_bytes = 0;      // the largest chunk's tape (ChunkStats::tape_bytes)
 };
 
-// targets[m] (and contrast[m] when contrast is non-empty) for each row m of X.
+// targets[m] (and contrast[m] when contrast is non-empty) for each row m of X; with no targets,
+// each row's predicted class, the argmax of the scores of this very forward (the first of equal
+// ones, as predicted_classes), chosen before the row's backward seed is written.
 PassResult gradient_pass(const Function& f, const Tensor& X, const std::vector<int64_t>& targets,
                          const std::vector<int64_t>& contrast, const PassOptions& options);
 

@@ -108,7 +108,7 @@ class GuidedIG : public Method {
     info_.name = "guided-ig";
     info_.family = "path";
     info_.paper = "Kapishnikov et al. 2021";
-    info_.cost = "steps × (1F + 1B)";
+    info_.cost = "steps × (1F + 1B) + 2F";  // the 2F: f(x) and f(x′) for the completeness gap
     info_.summary =
         "integrated gradients along an adaptive path that first moves the features with the smallest "
         "|gradient|, within a band around the straight line";

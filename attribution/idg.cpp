@@ -198,7 +198,7 @@ class IntegratedDirectionalGradients : public Method {
     info_.name = "idg";
     info_.family = "path";
     info_.paper = "Sikdar et al. 2021";
-    info_.cost = "steps × (1F + 1B)";
+    info_.cost = "steps × (1F + 1B) + 2F";  // the 2F: f(x) and f(x′) for the completeness gap
     info_.summary = "importance of feature groups: dividends |∫∇f·ẑ_S| normalised over the groups, summed over subgroups";
     info_.parameters = {{"groups", "", "FILE.npy of integer group ids, an example's shape or [L, ...] nested levels fine to coarse (required)"},
                         {"features", "true", "count every single feature as a meaningful set (the authors' code)"}};

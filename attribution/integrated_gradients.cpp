@@ -52,13 +52,13 @@ class IntegratedGradients : public Method {
     if (always_idgi) {
       info_.name = "idgi";
       info_.paper = "Yang et al. 2023";
-      info_.cost = "steps × (1F + 1B) + (steps + 1) F";
+      info_.cost = "steps × (1F + 1B) + (steps + 3) F";
       info_.summary = "integrated gradients with the important-direction correction (complete by construction)";
       info_.parameters = ig_parameters("riemann-left", false);
     } else {
       info_.name = "integrated-gradients";
       info_.paper = "Sundararajan et al. 2017";
-      info_.cost = "steps × (1F + 1B)";
+      info_.cost = "steps × (1F + 1B) + 2F";  // the 2F: f(x) and f(x′) for the completeness gap
       info_.summary = "(x − x′) ⊙ ∫ ∇f along the straight path from a baseline";
       info_.parameters = ig_parameters("gauss-legendre", true);
     }

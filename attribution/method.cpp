@@ -74,8 +74,14 @@ Explanation Method::explain(const Request& request) const {
   if (const Model* model = request.function->model())
     if (model->graph().inputs.size() == 1) model->check_input_shape(0, request.input.shape(), name + ": the input");
   const size_t N = size_t(request.input.dim(0));
+  // The classes explained, whoever chose them.
+  auto explained = [&](Explanation e, const std::vector<int64_t>& given) {
+    if (e.targets.empty()) e.targets = given;
+    GL_CHECK(e.targets.size() == N, name, ": explained ", e.targets.size(), " targets for ", N, " examples");
+    return e;
+  };
   const bool ready = request.targets.size() == N && (request.contrast.empty() || request.contrast.size() == N);
-  if (ready) return explain_rows(request);
+  if (ready) return explained(explain_rows(request), request.targets);
   Request r = request;
   // One class for all, or none: each example's predicted class.
   auto spread = [&](std::vector<int64_t>& classes, const char* what) {
@@ -86,8 +92,13 @@ Explanation Method::explain(const Request& request) const {
   };
   spread(r.targets, "targets");
   if (!r.contrast.empty()) spread(r.contrast, "contrast classes");
-  if (r.targets.empty()) r.targets = predicted_classes(*r.function, r.input, std::max<int64_t>(r.batch, 1));
-  return explain_rows(r);
+  if (!r.targets.empty() || info().targets_from_forward) return explained(explain_rows(r), r.targets);
+  // The method's passes do not run the input itself first: one forward chooses the targets.
+  const Tensor scores = evaluate_scores(*r.function, r.input, std::max<int64_t>(r.batch, 1));
+  r.targets = predicted_classes(scores);
+  Explanation e = explain_rows(r);
+  if (e.logits.empty()) e.logits = scores;
+  return explained(std::move(e), r.targets);
 }
 
 namespace {

@@ -27,6 +27,10 @@ struct MethodInfo {
   // Non-empty when the attribution is neither input-shaped nor a layer map (e.g. an interaction
   // matrix [N,d_sel,d]): what it is. Such outputs are written as .npy, never rendered.
   std::string output;
+  // The method's first pass is a forward of the request's input itself (a gradient or CAM pass):
+  // given no targets it explains each example's predicted class taken from that forward
+  // (gradient_pass), so Method::explain runs no extra forward to choose them.
+  bool targets_from_forward = false;
 };
 
 // Method parameters by name, as text; typed access validates and names the parameter.
@@ -69,6 +73,11 @@ struct Explanation {
   std::map<std::string, Tensor> extras;
   int64_t forward_passes = 0;   // rows that went through a forward, all examples together
   int64_t backward_passes = 0;
+  std::vector<int64_t> targets;  // per example: the class explained (the predicted one when none was given)
+  // [N, C]: the function's scores of the request's input, from the method's own forward or from the
+  // forward that chose the targets; empty when neither ran (explicit targets, a method whose
+  // passes never see the input itself, such as integrated gradients').
+  Tensor logits;
 };
 
 class Method {
@@ -77,11 +86,15 @@ class Method {
   virtual const MethodInfo& info() const = 0;
   // Checks the input against the model's declared input shape (an Error naming both shapes),
   // spreads a single target (or contrast class) over every example, fills empty targets with the
-  // predicted classes, then runs the method.
+  // predicted classes (from the method's own first forward when info().targets_from_forward, else
+  // from one forward before it, whose scores become Explanation::logits), then runs the method.
+  // The result's `targets` are the classes explained.
   Explanation explain(const Request& request) const;
 
  protected:
-  // The method itself, on a request with one target (and, if any, one contrast class) per example.
+  // The method itself, on a request with one target (and, if any, one contrast class) per example;
+  // with info().targets_from_forward also on a request without targets, then filling
+  // Explanation::targets and ::logits from its first forward.
   virtual Explanation explain_rows(const Request& request) const = 0;
 };
 

@@ -35,11 +35,26 @@ void noisy_copies(const Tensor& x, int64_t n, int64_t S, double sigma, Rng& rng,
   for (int64_t j = 0; j < S * per; ++j) out[j] = float(xn[j % per] + sigma * rng.normal());
 }
 
-Explanation explain_with_noise(const Method& method, const Request& request, const NoiseOptions& noise) {
-  if (noise.kind == NoiseKind::none) return method.explain(request);
-  const Tensor& x = request.input;
+Explanation explain_with_noise(const Method& method, const Request& given_request, const NoiseOptions& noise) {
+  if (noise.kind == NoiseKind::none) return method.explain(given_request);
+  const Tensor& x = given_request.input;
   GL_CHECK(x.rank() >= 1 && x.dim(0) > 0, "noise wrapper: input must have a batch axis");
   const int64_t N = x.dim(0), per = x.numel() / N;
+  // The classes come from the clean input, never from a noisy sample: one for all is spread, none
+  // means each example's predicted class (one forward of the clean batch).
+  Request request = given_request;
+  Tensor clean_scores;
+  auto spread = [&](std::vector<int64_t>& classes, const char* what) {
+    GL_CHECK(classes.size() <= 1 || int64_t(classes.size()) == N, "noise wrapper: ", classes.size(), " ", what,
+             " for ", N, " examples");
+    if (classes.size() == 1) classes.assign(size_t(N), classes[0]);
+  };
+  spread(request.targets, "targets");
+  spread(request.contrast, "contrast classes");
+  if (request.targets.empty()) {
+    clean_scores = evaluate_scores(*request.function, x, std::max<int64_t>(request.batch, 1));
+    request.targets = predicted_classes(clean_scores);
+  }
   const bool given = !noise.noise.empty();
   const int64_t S = given ? (noise.noise.rank() >= 2 ? noise.noise.dim(1) : 0) : noise.samples;
   if (given) {
@@ -99,6 +114,8 @@ Explanation explain_with_noise(const Method& method, const Request& request, con
     out.forward_passes += e.forward_passes;
     out.backward_passes += e.backward_passes;
   }
+  out.targets = request.targets;
+  out.logits = clean_scores;
   out.notes["noise"] = noise_kind_name(noise.kind);
   out.notes["samples"] = std::to_string(S);
   if (!given && noise.std >= 0) out.notes["noise_std"] = std::to_string(noise.std);

@@ -54,9 +54,8 @@ float* Arena::allocate(int64_t n) {
   }
   float* p = blocks_[current_].data.get() + used_;
   used_ += need;
-  size_t total = used_;
-  for (size_t i = 0; i < current_; ++i) total += blocks_[i].size;
-  peak_total_ = std::max(peak_total_, total);
+  handed_out_ += need;
+  peak_total_ = std::max(peak_total_, handed_out_);
   return p;
 }
 
@@ -69,6 +68,7 @@ float* Arena::allocate_zeroed(int64_t n) {
 void Arena::rewind(const Mark& m) {
   current_ = m.block;
   used_ = m.used;
+  handed_out_ = m.handed_out;
 }
 
 void Arena::reset() {
@@ -80,6 +80,7 @@ void Arena::reset() {
   }
   current_ = 0;
   used_ = 0;
+  handed_out_ = 0;
 }
 
 size_t Arena::capacity_floats() const {

@@ -15,17 +15,21 @@ class Arena {
   struct Mark {
     size_t block = 0;
     size_t used = 0;
+    size_t handed_out = 0;  // floats handed out since reset() when the mark was taken
   };
 
   explicit Arena(size_t initial_floats = size_t(1) << 20);
   // 64-byte aligned, uninitialised floats.
   float* allocate(int64_t n);
   float* allocate_zeroed(int64_t n);
-  Mark mark() const { return {current_, used_}; }
+  Mark mark() const { return {current_, used_, handed_out_}; }
   void rewind(const Mark& m);
   void reset();
   size_t capacity_floats() const;
-  size_t peak_floats() const { return peak_total_; }  // the most floats ever in use at once
+  // The most floats ever handed out at once (each request rounded up to 64 bytes): what a run
+  // really uses, not the blocks' capacity (a request that does not fit a block's rest starts the
+  // next block, and that unused rest is not counted).
+  size_t peak_floats() const { return peak_total_; }
   size_t heap_allocations() const { return heap_allocations_; }  // blocks ever obtained
 
  private:
@@ -38,6 +42,7 @@ class Arena {
   std::vector<Block> blocks_;
   size_t current_ = 0;
   size_t used_ = 0;
+  size_t handed_out_ = 0;
   size_t peak_total_ = 0;
   size_t heap_allocations_ = 0;
 };

@@ -129,13 +129,25 @@ float percentile(const Tensor& values, double q) {
   return percentile_inplace(copy.data(), int64_t(copy.size()), float(q));
 }
 
-Tensor display_values(const Tensor& map, Sign sign, double clip_percentile) {
+namespace {
+// The values the sign selects: |m|, max(m, 0) or max(−m, 0).
+Tensor signed_selection(const Tensor& map, Sign sign) {
   Tensor v(map.shape());
-  const int64_t n = map.numel();
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = 0; i < map.numel(); ++i) {
     const float m = map[i];
     v[i] = sign == Sign::positive ? std::max(m, 0.f) : sign == Sign::negative ? std::max(-m, 0.f) : std::fabs(m);
   }
+  return v;
+}
+}  // namespace
+
+float display_scale(const Tensor& map, Sign sign, double clip_percentile) {
+  return percentile(signed_selection(map, sign), clip_percentile);
+}
+
+Tensor display_values(const Tensor& map, Sign sign, double clip_percentile) {
+  const Tensor v = signed_selection(map, sign);
+  const int64_t n = map.numel();
   const float scale = percentile(v, clip_percentile);
   Tensor out(map.shape());
   for (int64_t i = 0; i < n; ++i) {

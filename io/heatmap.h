@@ -44,6 +44,9 @@ std::string sign_names();
 
 // q-th percentile (0..100) with numpy's default linear interpolation.
 float percentile(const Tensor& values, double q);
+// The scale P_q that display_values divides by: the clip percentile of |m| (sign absolute or all),
+// max(m, 0) (positive) or max(−m, 0) (negative); the value shown at t = 1 (and −P at 0 for all).
+float display_scale(const Tensor& map, Sign sign, double clip_percentile);
 // [H, W] map → [H, W] values in [0, 1] as described above.
 Tensor display_values(const Tensor& map, Sign sign, double clip_percentile);
 // [H, W] values in [0, 1] → [3, H, W] colours.

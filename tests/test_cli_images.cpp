@@ -113,7 +113,7 @@ TEST_CASE("cli: compare writes grid.png, per-image .npy files and a self-contain
   // explain on the same images: the same gradients as compare's .npy files, one PNG per image.
   const std::string explain = std::string(GRADLENS_CLI) + " explain " + model_path() + " " + (dir / "ramp.png") + " " +
                               (dir / "square.png") + " --method gradient --quiet --out-npy " + (dir / "g.npy") +
-                              " --out-png " + (dir / "h.png") + " --overlay --alpha 0.3";
+                              " --out-png " + (dir / "h.png") + " --overlay --alpha 0.3 --no-legend";
   REQUIRE(run(explain) == 0);
   const Tensor g = read_npy(dir / "g.npy");
   REQUIRE(g.shape() == Shape{2, 3, 28, 28});

@@ -29,8 +29,8 @@ double json_number(const std::string& json, const std::string& key) {
 }
 
 // x [N,3,224,224] → Conv 3→8 (3×3) → Relu → GlobalAveragePool → Flatten → MatMul [8,10]: about
-// 8 MiB of tape per row, so --batch 32 rows are ~270 MiB; the one-row probe, spread over the
-// arena's first blocks, counts ~20 MiB.
+// 8 MiB of tape per row, so --batch 32 rows are ~270 MiB; every chunk also holds the convolution's
+// im2col scratch once, which the two probes (one row, two rows) tell apart from a row's share.
 void write_conv224(const test::ScratchDir& scratch) {
   using test::float_tensor;
   using test::node_proto;
@@ -110,6 +110,60 @@ TEST_CASE("--max-memory under one row's tape: one row per chunk, one warning, re
   const CliRun batch1 = explain_ig(scratch, {"--batch", "1", "--steps", "8"});
   REQUIRE(batch1.exit_code == 0);
   CHECK(bitwise_equal(read_npy(scratch / "a.npy"), one_row));
+}
+
+TEST_CASE("evaluate --json reports max_memory, and each result's chunk_rows and tape_bytes, as numbers") {
+  if (!test::have_cli()) return;
+  const test::ScratchDir scratch;
+  write_conv224(scratch);
+  const CliRun run = run_cli(scratch, {"evaluate", scratch / "conv224.onnx", scratch / "x.npy", "--methods",
+                                       "gradient", "--metrics", "sparseness", "--json", "--quiet", "--max-memory", "128M"});
+  INFO("stderr: " << run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK(contains(run.out, "\"max_memory\":134217728"));
+  CHECK(json_number(run.out, "chunk_rows") == 1);  // one example
+  CHECK(json_number(run.out, "tape_bytes") > 1e6);
+  CHECK(json_number(run.out, "tape_bytes") <= double(128 << 20));
+  CHECK(!contains(run.out, "\"chunk_rows\":\""));  // not a string
+}
+
+// #18: the predicted class comes from the method's own forward, so Grad-CAM on N examples runs
+// N rows through a forward in all (counted by the CLI's chunk observer, not timed).
+TEST_CASE("explain --target auto: Grad-CAM forwards each example once; the JSON counts every forwarded row") {
+  if (!test::have_cli()) return;
+  const test::ScratchDir scratch;
+  write_conv224(scratch);
+  Tensor x2(Shape{2, 3, 224, 224});
+  for (int64_t i = 0; i < x2.numel(); ++i) x2[i] = float((i * 53) % 97) / 97.f;
+  write_npy(scratch / "x2.npy", x2);
+  auto forwarded = [&](const std::string& method, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"explain", scratch / "conv224.onnx", scratch / "x2.npy", "--method", method,
+                                     "--json", "--quiet", "--layer", "r"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const CliRun run = run_cli(scratch, args);
+    INFO("stderr: " << run.err);
+    REQUIRE(run.exit_code == 0);
+    return json_number(run.out, "forwarded_rows");
+  };
+  CHECK(forwarded("grad-cam", {}) == 2);
+  CHECK(forwarded("grad-cam", {"--target", "3"}) == 2);
+  // A summary without --json needs the scores too: still one forward per example.
+  const CliRun summary = run_cli(scratch, {"explain", scratch / "conv224.onnx", scratch / "x2.npy", "--method",
+                                           "grad-cam", "--quiet", "--layer", "r"});
+  REQUIRE(summary.exit_code == 0);
+  CHECK(contains(summary.out, "top-5"));
+  // Integrated gradients' path rows never include the input itself: one forward chooses the classes.
+  const std::vector<std::string> steps = {"--steps", "4"};
+  auto ig = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"explain", scratch / "conv224.onnx", scratch / "x2.npy", "--method",
+                                     "integrated-gradients", "--json", "--quiet", "--steps", "4"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const CliRun run = run_cli(scratch, args);
+    REQUIRE(run.exit_code == 0);
+    return json_number(run.out, "forwarded_rows") - json_number(run.out, "forward_passes");
+  };
+  CHECK(ig({}) == 2);
+  CHECK(ig({"--target", "1"}) == 0);
 }
 
 TEST_CASE("--max-memory: values with suffixes, errors naming the flag, the help") {

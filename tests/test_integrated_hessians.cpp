@@ -233,7 +233,8 @@ TEST_CASE("integrated-hessians: bitwise identical for 1 or 2 threads; --batch an
       runs.push_back(explain("integrated-hessians", request(kSmoothNet, x, {0, 2}, batch), {{"steps", "6"}}));
     }
   omp_set_num_threads(saved);
-  // --max-memory of three rows' tape (the tape of a one-row run) gives chunks of three rows.
+  // --max-memory of three one-row tapes (the tape of a one-row run, which includes the part every
+  // chunk holds whatever its rows) gives chunks of at least three rows, within the budget.
   int64_t row_bytes = 0;
   {
     test::MaxMemory budget(1);
@@ -250,7 +251,7 @@ TEST_CASE("integrated-hessians: bitwise identical for 1 or 2 threads; --batch an
     CHECK(rel_l2(runs[i].attribution, runs[0].attribution) < 1e-6);
   }
   const Explanation& probed = runs.back();
-  CHECK(probed.notes.at("chunk_rows") == "3");
+  CHECK(std::stoll(probed.notes.at("chunk_rows")) >= 3);
   CHECK(std::stoll(probed.notes.at("tape_bytes")) <= 3 * row_bytes);
   CHECK(std::stoll(probed.notes.at("chunks")) > 2);
 }

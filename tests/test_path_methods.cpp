@@ -210,10 +210,10 @@ TEST_CASE("integrated-gradients: bitwise identical for 1 or 2 threads; --batch 1
                                                                  << " relative L2");
   CHECK(runs[0].notes.at("chunk_rows") == "1");
   CHECK(runs[1].notes.at("chunk_rows") == "7");
-  CHECK(runs[2].notes.at("chunk_rows") == "17");  // 2 examples × 9 steps: the one-row probe, then 17
+  CHECK(runs[2].notes.at("chunk_rows") == "15");  // 2 examples × 9 steps: the probes of 1 and 2 rows, then 15
 }
 
-TEST_CASE("integrated-gradients: --max-memory sets the chunk from a one-row probe; memory does not grow with steps") {
+TEST_CASE("integrated-gradients: --max-memory sets the chunk from the one- and two-row probes; memory does not grow with steps") {
   const fs::path dir = fixture("small_cnn");
   Model model(load_onnx((dir / "model.onnx").string()));
   ModelFunction f(model);
@@ -227,10 +227,23 @@ TEST_CASE("integrated-gradients: --max-memory sets the chunk from a one-row prob
     CHECK(one.notes.at("chunk_rows") == "1");
     row_bytes = std::stoll(one.notes.at("tape_bytes"));
   }
+  // The tape of two rows (--batch 2: every chunk after the probe has two), so a row's own share
+  // and the part every chunk holds whatever its rows (the im2col scratch).
+  int64_t two_rows = 0;
+  {
+    test::MaxMemory budget(int64_t(1) << 40);
+    two_rows = std::stoll(explain("integrated-gradients", request(f, x, targets, 2), {{"steps", "6"}}).notes.at("tape_bytes"));
+  }
+  const int64_t row = two_rows - row_bytes, fixed = row_bytes - row;
+  CHECK(row > 0);
+  CHECK(fixed >= 0);
   const Explanation plain = explain("integrated-gradients", request(f, x, targets, 64), {{"steps", "6"}});
-  for (int64_t rows_allowed : {1, 5}) {
+  for (int64_t one_rows : {1, 5}) {
+    // A budget of one_rows one-row tapes holds (budget − fixed) / row rows: at least one_rows.
+    const int64_t budget = one_rows * row_bytes;
+    const int64_t rows_allowed = one_rows == 1 ? 1 : std::clamp<int64_t>((budget - fixed) / row, 1, 64);
     INFO("rows allowed " << rows_allowed);
-    const int64_t budget = rows_allowed * row_bytes;
+    CHECK(rows_allowed >= one_rows);
     test::MaxMemory scoped(budget);
     const Explanation e = explain("integrated-gradients", request(f, x, targets, 64), {{"steps", "6"}});
     CHECK(e.notes.at("chunk_rows") == std::to_string(rows_allowed));
@@ -242,7 +255,7 @@ TEST_CASE("integrated-gradients: --max-memory sets the chunk from a one-row prob
   const Explanation many = explain("integrated-gradients", request(f, x, targets, 32), {{"steps", "64"}});
   CHECK(std::stoll(few.notes.at("tape_bytes")) > row_bytes);
   CHECK(few.notes.at("tape_bytes") == many.notes.at("tape_bytes"));
-  CHECK(many.notes.at("chunks") == "5");  // the one-row probe, then 32, 32, 32 and 31 rows
+  CHECK(many.notes.at("chunks") == "6");  // the probes of 1 and 2 rows, then 32, 32, 32 and 29 rows
 }
 
 TEST_CASE("baselines: black, white, uniform, mean, blur, file and errors") {

@@ -194,7 +194,7 @@ TEST_CASE("pictures: --sign all shows negative values (signed channel sum); max-
   // gradient's convention is max-abs: with --sign all the reduction becomes the signed sum, so
   // the bwr map has blue (negative) as well as red pixels.
   REQUIRE(run_cli(dir, {"explain", gap_cnn(), dir / "b_square.png", "--method", "gradient", "--sign", "all",
-                        "--no-overlay", "--quiet", "--out-png", dir / "all.png"})
+                        "--no-overlay", "--no-legend", "--quiet", "--out-png", dir / "all.png"})
               .exit_code == 0);
   const auto [blue, red] = blue_red(dir / "all.png");
   CHECK(blue > 20);
@@ -212,10 +212,10 @@ TEST_CASE("pictures: CAMs and saliency are overlaid by default; --no-overlay sho
   make_images(dir);
   for (const char* m : {"grad-cam", "saliency"}) {
     CAPTURE(m);
-    REQUIRE(run_cli(dir, {"explain", gap_cnn(), dir / "a_grey.png", "--method", m, "--quiet", "--out-png",
-                          dir / "on.png"}).exit_code == 0);
+    REQUIRE(run_cli(dir, {"explain", gap_cnn(), dir / "a_grey.png", "--method", m, "--quiet", "--no-legend",
+                          "--out-png", dir / "on.png"}).exit_code == 0);
     REQUIRE(run_cli(dir, {"explain", gap_cnn(), dir / "a_grey.png", "--method", m, "--quiet", "--no-overlay",
-                          "--out-png", dir / "off.png"}).exit_code == 0);
+                          "--no-legend", "--out-png", dir / "off.png"}).exit_code == 0);
     // Overlay at α = 0.5 on grey 128/255: out = 0.5·(128/255) + 0.5·heat, per channel.
     const Tensor on = read_image(dir / "on.png"), off = read_image(dir / "off.png");
     REQUIRE(on.shape() == off.shape());
@@ -230,6 +230,49 @@ TEST_CASE("pictures: CAMs and saliency are overlaid by default; --no-overlay sho
   REQUIRE(run_cli(dir, {"explain", gap_cnn(), dir / "a_grey.png", "--method", "integrated-gradients", "--steps", "4",
                         "--quiet", "--no-overlay", "--out-png", dir / "ig_off.png"}).exit_code == 0);
   CHECK(test::slurp(dir / "ig.png") == test::slurp(dir / "ig_off.png"));
+}
+
+// explain --out-png draws compare's legend around its one map: the method's name above, the
+// example's label (file, prediction, probability) left, the colour bar with this map's values right.
+TEST_CASE("pictures: explain --out-png has a colour bar with values and a caption; --no-legend the map alone") {
+  ScratchDir dir;
+  make_images(dir);
+  {
+    std::ofstream l(dir / "labels.txt");
+    for (const char* s : {"tshirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt"}) l << s << "\n";
+  }
+  const CliRun r = run_cli(dir, {"explain", gap_cnn(), dir / "a_grey.png", "--method", "grad-cam", "--labels",
+                                 dir / "labels.txt", "--quiet", "--out-png", dir / "cam.png"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const Tensor png = read_image(dir / "cam.png");
+  // 28×28 enlarged by 4 (≥ 96 pixels, as compare): a bar as tall as the map, 112 pixels.
+  CHECK(longest_ramp(png, Colormap::jet, true) >= 100);
+  // The map starts right of the label band, which holds text (black pixels) on its rows.
+  const int64_t top = 4 + 16, cell = 112;
+  int64_t map_x = -1;
+  for (int64_t x = 0; x < png.dim(2) && map_x < 0; ++x)
+    if (!(pixel(png, top + cell / 2, x).r == 255 && pixel(png, top + cell / 2, x).g == 255 &&
+          pixel(png, top + cell / 2, x).b == 255) &&
+        !is_black(pixel(png, top + cell / 2, x)) && x > 40)
+      map_x = x;
+  REQUIRE(map_x > 60);  // "pred: tshirt (0)" and "p = ..." are wider than 60 pixels
+  int64_t text = 0;
+  for (int64_t y = top; y < top + cell; ++y)
+    for (int64_t x = 0; x < map_x; ++x) text += is_black(pixel(png, y, x));
+  CHECK(text > 100);
+  // The title strip above the map holds the method's name.
+  int64_t title = 0;
+  for (int64_t y = 0; y < top; ++y)
+    for (int64_t x = map_x; x < map_x + cell; ++x) title += is_black(pixel(png, y, x));
+  CHECK(title > 20);
+  // --no-legend: the map alone, at the input's resolution.
+  REQUIRE(run_cli(dir, {"explain", gap_cnn(), dir / "a_grey.png", "--method", "grad-cam", "--quiet", "--no-legend",
+                        "--out-png", dir / "bare.png"}).exit_code == 0);
+  CHECK(read_image(dir / "bare.png").shape() == Shape{3, 28, 28});
+  test::check_rejected(run_cli(dir, {"explain", gap_cnn(), dir / "a_grey.png", "--method", "grad-cam", "--quiet",
+                                     "--no-legend", "--out-npy", dir / "x.npy"}),
+                       "--no-legend applies to --out-png", dir / "x.npy");
 }
 
 TEST_CASE("pictures: --labels imagenet finds the shipped 1000 names from the build tree") {

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "attribution/chunked_pass.h"
+#include "attribution/cost.h"
+#include "attribution/gradients.h"
 #include "io/npy.h"
 #include "io/onnx.h"
 #include "layers/model.h"
@@ -20,12 +22,12 @@ using namespace test;
 
 struct Recorder : ChunkObserver {
   struct Pass {
-    int64_t rows = 0;
+    int64_t rows = 0, backwards = 0;
     std::vector<int64_t> chunks;
     std::vector<int64_t> tape;
   };
   std::vector<Pass> passes;
-  void pass_begins(int64_t rows) override { passes.push_back({rows, {}, {}}); }
+  void pass_begins(int64_t rows, int64_t backwards) override { passes.push_back({rows, backwards, {}, {}}); }
   void chunk_ran(int64_t rows, int64_t tape_bytes) override {
     REQUIRE(!passes.empty());
     passes.back().chunks.push_back(rows);
@@ -63,9 +65,9 @@ TEST_CASE("chunk observer: every pass's rows, its chunks in order adding up to t
     }
     CHECK(done == p.rows);
     if (p.rows == N * 9) {
-      // The path pass: the one-row probe, then chunks of --batch 7.
+      // The path pass: the probes of one row and of two, then chunks of --batch 7.
       path_pass = true;
-      CHECK(p.chunks == std::vector<int64_t>{1, 7, 7, 3});
+      CHECK(p.chunks == std::vector<int64_t>{1, 2, 7, 7, 1});
     }
   }
   CHECK(path_pass);
@@ -83,6 +85,132 @@ TEST_CASE("chunk observer: every pass's rows, its chunks in order adding up to t
   CHECK(inner.passes.size() == 1);
   CHECK(outer.passes.size() == 1);
   CHECK(outer.passes[0].rows == N);
+}
+
+// #18: choosing the predicted class must not cost a forward of its own where the method's first
+// pass is a forward of the input: the passes are counted through the observer, not timed.
+TEST_CASE("targets auto: gradient and CAM methods take the predicted class from their own forward (no extra pass)") {
+  const std::filesystem::path dir = fixture("small_cnn");
+  Model model(load_onnx((dir / "model.onnx").string()));
+  ModelFunction f(model);
+  const Tensor x = read_npy((dir / "input.npy").string());
+  const int64_t N = x.dim(0);
+  const Tensor scores = evaluate_scores(f, x, 7);
+  const std::vector<int64_t> predicted = predicted_classes(scores);
+  for (const char* name : {"grad-cam", "saliency", "score-cam"}) {
+    CAPTURE(name);
+    Recorder rec;
+    Explanation e;
+    {
+      ScopedChunkObserver observing(&rec);
+      e = explain(name, request(f, x, {}, 7), {});
+    }
+    REQUIRE(!rec.passes.empty());
+    // The first pass is the method's own over the N inputs (with its backward, for gradients): no
+    // forward-only pass of the inputs runs before it.
+    CHECK(rec.passes[0].rows == N);
+    CHECK(rec.passes[0].backwards == (std::string(name) == "score-cam" ? 0 : 1));
+    int64_t passes_over_input = 0;
+    for (const Recorder::Pass& p : rec.passes) passes_over_input += p.rows == N;
+    CHECK(passes_over_input == 1);
+    CHECK(e.targets == predicted);
+    REQUIRE(e.logits.shape() == scores.shape());
+    CHECK(rel_l2(e.logits, scores) < 1e-6);
+    // The same map as with the predicted classes given.
+    const Explanation given = explain(name, request(f, x, predicted, 7), {});
+    CHECK(bitwise_equal(e.attribution, given.attribution));
+    CHECK(given.targets == predicted);
+  }
+  // Integrated gradients' passes never run the input itself: one forward-only pass chooses the
+  // classes first, and its scores are the explanation's logits.
+  Recorder rec;
+  Explanation ig;
+  {
+    ScopedChunkObserver observing(&rec);
+    ig = explain("integrated-gradients", request(f, x, {}, 7), {{"steps", "4"}});
+  }
+  REQUIRE(rec.passes.size() >= 2);
+  CHECK(rec.passes[0].rows == N);
+  CHECK(rec.passes[0].backwards == 0);
+  CHECK(ig.targets == predicted);
+  CHECK(bitwise_equal(ig.logits, scores));
+}
+
+TEST_CASE("Score-CAM's masked inputs run in budgeted chunks: one row at a time under a tiny budget, the same map") {
+  const std::filesystem::path dir = fixture("small_cnn");
+  Model model(load_onnx((dir / "model.onnx").string()));
+  ModelFunction f(model);
+  const Tensor x = read_npy((dir / "input.npy").string());
+  const std::vector<int64_t> targets = fixture_targets(dir);
+  const int64_t N = x.dim(0);
+  auto run = [&](int64_t budget, int64_t batch, Recorder& rec) {
+    const MaxMemory limit(budget);
+    ScopedChunkObserver observing(&rec);
+    return explain("score-cam", request(f, x, targets, batch), {});
+  };
+  Recorder whole, tiny;
+  const Explanation unchunked = run(int64_t(1) << 40, 1 << 20, whole);  // every example's K masks in one chunk
+  const Explanation chunked = run(1, 1 << 20, tiny);                     // a budget under one row: chunks of 1
+  // Passes: the layer pass over the N inputs, then one pass of K masked rows per example.
+  REQUIRE(whole.passes.size() == size_t(1 + N));
+  REQUIRE(tiny.passes.size() == size_t(1 + N));
+  const int64_t K = whole.passes[1].rows;
+  CHECK(K > 3);
+  for (int64_t n = 1; n <= N; ++n) {
+    CHECK(whole.passes[size_t(n)].rows == K);
+    CHECK(whole.passes[size_t(n)].backwards == 0);
+    // The first mask pass probes one row and two; later passes of the same budget run it whole.
+    CHECK(whole.passes[size_t(n)].chunks == (n == 1 ? std::vector<int64_t>{1, 2, K - 3} : std::vector<int64_t>{K}));
+    CHECK(tiny.passes[size_t(n)].chunks == std::vector<int64_t>(size_t(K), 1));
+  }
+  CHECK(chunked.forward_passes == unchunked.forward_passes);
+  CHECK(chunked.forward_passes == N * (1 + K));
+  CHECK(rel_l2(chunked.attribution, unchunked.attribution) < 1e-6);
+}
+
+TEST_CASE("expected passes: the cost formula with the request's values gives the passes the method reports") {
+  const std::filesystem::path dir = fixture("small_cnn");
+  Model model(load_onnx((dir / "model.onnx").string()));
+  ModelFunction f(model);
+  const Tensor x = read_npy((dir / "input.npy").string());
+  const std::vector<int64_t> targets = fixture_targets(dir);
+  const int64_t N = x.dim(0);
+  const std::map<std::string, std::map<std::string, std::string>> options = {
+      {"integrated-gradients", {{"steps", "5"}}}, {"smoothgrad", {{"samples", "3"}}},
+      {"smooth-grad-cam-pp", {{"samples", "3"}}},
+      {"blur-ig", {{"steps", "5"}}}, {"guided-ig", {{"steps", "5"}}}};
+  int checked = 0;
+  for (const auto& [name, given] : options) {
+    CAPTURE(name);
+    const Method* m = find_method(name);
+    REQUIRE(m);
+    Request r = request(f, x, targets, 7);
+    for (const auto& [k, v] : given) r.options.set(k, v);
+    const std::optional<ExpectedPasses> expected = expected_passes(m->info(), r);
+    REQUIRE(expected);
+    const Explanation e = m->explain(r);
+    CHECK(expected->forward_rows == e.forward_passes);
+    CHECK(expected->backward_rows == e.backward_passes);
+    ++checked;
+  }
+  for (const char* name : {"grad-cam", "score-cam", "gradient", "fullgrad"}) {
+    CAPTURE(name);
+    const Request r = request(f, x, targets, 7);
+    const std::optional<ExpectedPasses> expected = expected_passes(method(name).info(), r);
+    REQUIRE(expected);
+    const Explanation e = method(name).explain(r);
+    CHECK(expected->forward_rows == e.forward_passes);
+    CHECK(expected->backward_rows == e.backward_passes);
+  }
+  // Score-CAM: (1 + K) F per example with K the layer's channels, named in the values.
+  const std::optional<ExpectedPasses> score = expected_passes(method("score-cam").info(), request(f, x, targets, 7));
+  REQUIRE(score);
+  CHECK(contains(score->values, "K = "));
+  CHECK(score->backward_rows == 0);
+  CHECK(score->forward_rows > N);
+  // Prose is no formula: split-ig's "(× 2 with --right)" has no expectation.
+  CHECK(!expected_passes(method("split-ig").info(), request(f, x, targets, 7)));
+  CHECK(checked == int(options.size()));
 }
 
 TEST_CASE("progress bar text: bar, steps, rows and ETA; durations") {

@@ -110,6 +110,24 @@ TEST_CASE("arena growth keeps earlier values valid and is merged on reset") {
   CHECK(arena.heap_allocations() == blocks);
 }
 
+TEST_CASE("the arena's peak counts the floats handed out, not the unused rest of a block left for the next") {
+  Arena arena(64);
+  arena.allocate(10);             // 16 floats (64-byte rounding) of the 64-float first block
+  arena.allocate(100);            // 112 floats: too many for the block's rest, so a new block
+  CHECK(arena.peak_floats() == 16 + 112);  // not 64 + 112: the first block's 48 unused floats
+  const Arena::Mark m = arena.mark();
+  arena.allocate(200);
+  CHECK(arena.peak_floats() == 16 + 112 + 208);
+  arena.rewind(m);                // in use again: 128
+  arena.allocate(16);
+  CHECK(arena.peak_floats() == 16 + 112 + 208);  // the peak is a running maximum
+  arena.reset();
+  arena.allocate(400);
+  CHECK(arena.peak_floats() == 400);  // after reset the count starts at 0 again
+  arena.allocate(16);
+  CHECK(arena.peak_floats() == 416);
+}
+
 TEST_CASE("LayerTap captures a named tensor's activation and gradient") {
   Tape tape;
   LayerTap tap({"hidden"});

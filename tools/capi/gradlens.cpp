@@ -166,12 +166,10 @@ Prepared prepare(const gradlens_model* model, const char* method, const gradlens
 gradlens::Explanation run_explain(const gradlens_model* model, Prepared& p) {
   const gradlens::ModelFunction f(model->model, p.kind);
   p.request.function = &f;
-  if (p.request.targets.empty()) {
-    const gradlens::Tensor scores = gradlens::evaluate_scores(f, p.request.input, p.request.batch);
-    const int64_t C = scores.dim(1);
-    for (int64_t n = 0; n < scores.dim(0); ++n) p.request.targets.push_back(gradlens::argmax_row(scores.data() + n * C, C));
-  }
+  // No targets: Method::explain takes each example's predicted class, from the method's own first
+  // forward where it has one (no extra pass), and reports the classes it explained.
   gradlens::Explanation e = p.method->explain(p.request);
+  p.request.targets = e.targets;
   p.request.function = nullptr;
   return e;
 }

@@ -51,8 +51,9 @@ double now_seconds() {
 }
 }  // namespace
 
-void ChunkMonitor::pass_begins(int64_t rows) {
+void ChunkMonitor::pass_begins(int64_t rows, int64_t backwards) {
   pass_rows_ = rows;
+  pass_backwards_ = backwards;
   pass_done_ = pass_chunks_ = 0;
   last_chunk_end_ = now_seconds();
   if (progress_) progress_->pass_begins(rows);
@@ -62,18 +63,35 @@ void ChunkMonitor::chunk_ran(int64_t rows, int64_t tape_bytes) {
   chunk_rows_ = std::max(chunk_rows_, rows);
   tape_bytes_ = std::max(tape_bytes_, tape_bytes);
   pass_done_ += rows;
+  rows_forwarded_ += rows;
   ++pass_chunks_;
   if (progress_) progress_->rows_ran(rows);
   const double now = now_seconds(), chunk_seconds = now - last_chunk_end_;
   last_chunk_end_ = now;
-  // At the pass's second chunk, the rows left at its rate.
-  const double eta = rows_eta(rows, rows + pass_rows_ - pass_done_, chunk_seconds);
-  if (pass_chunks_ == 2 && !quiet_ && !announced_ && eta > 10) {
+  // A backward costs about two forwards (it forms two products per layer where the forward forms one).
+  const double units = double(rows) * double(1 + 2 * pass_backwards_);
+  method_units_ += units;
+  const bool terminal = !quiet_ && progress_ && progress_->active();
+  if (!terminal || announced_ || pass_chunks_ < 2 || chunk_seconds <= 0) return;
+  if (expected_) {
+    // Once, at the method's first timed chunk: the expected rows left at that chunk's rate.
     announced_ = true;
-    std::fprintf(stderr, "%sgradlens %s: %s%sa pass of %lld rows (one forward each, and a backward when the method "
-                 "takes gradients): about %s\n",
-                 progress_ && progress_->active() ? "\n" : "", command_.c_str(), method_.c_str(),
-                 method_.empty() ? "" : ": ", (long long)pass_rows_, duration_text(eta).c_str());
+    const double total = double(expected_->forward_rows) + 2.0 * double(expected_->backward_rows);
+    const double eta = (total - method_units_) * chunk_seconds / units;
+    if (eta > 10)
+      std::fprintf(stderr, "\ngradlens %s: %s runs %lld forward and %lld backward rows (%s per example%s%s): about %s\n",
+                   command_.c_str(), method_.c_str(), (long long)expected_->forward_rows,
+                   (long long)expected_->backward_rows, formula_.c_str(), expected_->values.empty() ? "" : ", ",
+                   expected_->values.c_str(), duration_text(eta).c_str());
+    return;
+  }
+  // No expectation: at a pass's second chunk, the pass's rows left at its rate.
+  const double eta = rows_eta(rows, rows + pass_rows_ - pass_done_, chunk_seconds);
+  if (pass_chunks_ == 2 && eta > 10) {
+    announced_ = true;
+    std::fprintf(stderr, "\ngradlens %s: %s%sa pass of %lld rows (one forward each%s): about %s\n", command_.c_str(),
+                 method_.c_str(), method_.empty() ? "" : ": ", (long long)pass_rows_,
+                 pass_backwards_ ? " and a backward" : "", duration_text(eta).c_str());
   }
 }
 
@@ -86,9 +104,12 @@ void ChunkMonitor::over_budget(int64_t row_bytes, int64_t max_bytes) {
                command_.c_str(), byte_text(row_bytes).c_str(), byte_text(max_bytes).c_str());
 }
 
-void ChunkMonitor::start_method(const std::string& name) {
+void ChunkMonitor::start_method(const std::string& name, std::optional<ExpectedPasses> expected, std::string formula) {
   chunk_rows_ = tape_bytes_ = 0;
   method_ = name;
+  expected_ = std::move(expected);
+  formula_ = std::move(formula);
+  method_units_ = 0;
   announced_ = false;
   if (progress_) progress_->working_on(name);
 }

@@ -27,6 +27,7 @@
 #include "tools/cli/images.h"
 #include "tools/cli/inputs.h"
 #include "tools/cli/json.h"
+#include "tools/cli/legend.h"
 #include "tools/cli/receipt.h"
 #include "tools/cli/method_flags.h"
 #include "tools/cli/report.h"
@@ -64,39 +65,6 @@ std::vector<std::string> split_list(const std::string& text) {
   return items;
 }
 
-// The shipped ImageNet class names (tools/data/imagenet_classes.txt, made by
-// tools/make_imagenet_classes.py): installed as PREFIX/share/gradlens/ beside PREFIX/bin/gradlens,
-// and copied by CMake to BUILD/share/gradlens/ for build/gradlens and build/tests/.
-std::string imagenet_labels_path() {
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  std::vector<std::filesystem::path> places;
-  if (!ec)
-    for (const char* up : {"..", "."})
-      places.push_back(exe.parent_path() / up / "share" / "gradlens" / "imagenet_classes.txt");
-  for (const auto& p : places)
-    if (std::filesystem::is_regular_file(p, ec)) return p.lexically_normal().string();
-  throw Error(str("--labels imagenet: the shipped names are not in ",
-                  places.empty() ? std::string("share/gradlens") : places[0].lexically_normal().string(),
-                  "; give --labels tools/data/imagenet_classes.txt from the source tree"));
-}
-
-std::vector<std::string> read_labels(std::string path, int64_t classes) {
-  if (path == "imagenet") path = imagenet_labels_path();
-  std::ifstream in(path);
-  GL_CHECK(in, path, ": cannot open the labels file");
-  std::vector<std::string> labels;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    labels.push_back(line);
-  }
-  while (!labels.empty() && labels.back().empty()) labels.pop_back();
-  GL_CHECK(int64_t(labels.size()) == classes, path, ": ", labels.size(), " labels for a model with ", classes,
-           " classes");
-  return labels;
-}
-
 // File-name stems of the images, made unique with "-K" where two images share a name.
 std::vector<std::string> unique_stems(const std::vector<std::string>& files) {
   std::vector<std::string> stems;
@@ -107,58 +75,6 @@ std::vector<std::string> unique_stems(const std::vector<std::string>& files) {
     stems.push_back(count[s] > 1 ? s + "-" + std::to_string(i) : s);
   }
   return stems;
-}
-
-std::string fixed(double v, const char* format) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, format, v);
-  return buffer;
-}
-
-// One colour bar per colormap in use (captioned with its methods), ticks from the sign: a
-// diverging map runs −max … 0 … +max, the others 0 … max; and the note on how tiles are scaled.
-struct Legend {
-  GridDecorations grid;
-  std::vector<ReportColorBar> report;
-  std::string note;
-};
-Legend scale_legend(const std::vector<const Method*>& chosen, const std::vector<AppliedRendering>& applied,
-                    const Rendering& rendering) {
-  Legend legend;
-  std::map<std::pair<Colormap, bool>, std::string> bars;  // (colormap, diverging) → methods
-  std::map<double, std::string> clips;                    // clip percentile → methods
-  bool any_overlay = false;
-  for (size_t m = 0; m < chosen.size(); ++m) {
-    const std::string& name = chosen[m]->info().name;
-    std::string& b = bars[{applied[m].colormap, applied[m].sign == Sign::all}];
-    b += (b.empty() ? "" : ", ") + name;
-    std::string& c = clips[applied[m].clip_percentile];
-    c += (c.empty() ? "" : ", ") + name;
-    any_overlay = any_overlay || applied[m].overlay;
-  }
-  for (const auto& [key, methods] : bars) {
-    const auto& [colormap, diverging] = key;
-    ColorBarLegend g;
-    g.colormap = colormap;
-    g.caption = std::string(colormap_name(colormap)) + ": " + methods;
-    g.top = diverging ? "+max" : "max";
-    g.middle = diverging ? "0" : "";
-    g.bottom = diverging ? "-max" : "0";
-    legend.grid.bars.push_back(g);
-    legend.report.push_back({encode_png(color_bar(colormap, 256, 14, false)), g.caption, g.bottom, g.middle, g.top});
-  }
-  std::string note = "Each tile is scaled on its own: max is";
-  bool first = true;
-  for (const auto& [clip, methods] : clips) {
-    note += first ? " " : "; ";
-    note += clip >= 100 ? "the tile's largest magnitude" : "the " + fixed(clip, "%g") + "th percentile of the tile's magnitudes";
-    note += " (" + methods + ")";
-    first = false;
-  }
-  note += ", values beyond are clipped.";
-  if (any_overlay) note += " Overlays blend the colour at alpha " + fixed(rendering.alpha, "%g") + " over the image.";
-  legend.grid.note = legend.note = note;
-  return legend;
 }
 
 // File-name stems of a tensor file's examples: "x" for one, "x-0", "x-1", ... for several.
@@ -218,15 +134,17 @@ int run_compare(const std::vector<std::string>& argv) {
   const ScoreKind kind = parse_score_kind(args.get("score"));
   ModelFunction f(*model, kind);
   const int64_t batch = args.get_int("batch", 1, 1 << 20);
-  const Tensor scores = evaluate_scores(f, x, batch);
-  const int64_t classes = scores.dim(1);
-  std::vector<std::string> labels;
-  if (args.has("labels")) labels = read_labels(args.get("labels"), classes);
-  auto label = [&](int64_t c) { return labels.empty() ? "class " + std::to_string(c) : labels[size_t(c)] + " (" + std::to_string(c) + ")"; };
-  const std::vector<int64_t> targets = parse_targets(args.get("target"), scores, "target");
-  const std::vector<int64_t> predicted = parse_targets("auto", scores, "target");
+  // --target auto: the first method's own forward chooses the predicted classes and gives the
+  // scores (Method::explain); the methods after it explain those classes. No forward runs here
+  // unless no method ran the input itself and the report still needs its scores.
+  int64_t classes = model_classes(*model, x.shape());
+  std::vector<int64_t> targets = parse_classes(args.get("target"), N, classes, "target");
+  GL_CHECK(args.get("truth") != "auto", "--truth takes class indices, not auto");
   std::vector<int64_t> truth;
-  if (args.has("truth")) truth = parse_targets(args.get("truth"), scores, "truth");
+  if (args.has("truth")) truth = parse_classes(args.get("truth"), N, classes, "truth");
+  std::vector<std::string> labels;
+  if (args.has("labels") && classes > 0) labels = read_labels(args.get("labels"), classes);
+  Tensor scores;
 
   const std::string dir = args.get("out");
   AtomicDirectory staged(dir);  // every file or none (io/atomic_file.h)
@@ -245,14 +163,17 @@ int run_compare(const std::vector<std::string>& argv) {
     r.batch = batch;
     r.targets = targets;
     r.options = options[m];
-    requests.push_back(r);
     const auto t0 = std::chrono::steady_clock::now();
-    monitor.start_method(chosen[m]->info().name);
+    monitor.start_method(chosen[m]->info().name, expected_passes(chosen[m]->info(), r), chosen[m]->info().cost);
     {
       ScopedChunkObserver observing(&monitor);
       explanations.push_back(chosen[m]->explain(r));
     }
     monitor.add_notes(explanations.back());
+    if (targets.empty()) targets = explanations.back().targets;
+    if (scores.empty()) scores = explanations.back().logits;
+    r.targets = targets;
+    requests.push_back(r);
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     const Explanation& e = explanations.back();
     auto write_examples = [&](const Tensor& t, const std::string& suffix) {
@@ -272,6 +193,16 @@ int run_compare(const std::vector<std::string>& argv) {
     for (const auto& [name, t] : e.extras) write_examples(t, "." + name);
     progress.step(chosen[m]->info().name);
   }
+
+  if (scores.empty()) scores = evaluate_scores(f, x, batch);
+  if (classes < 0) {
+    classes = scores.dim(1);
+    if (args.has("labels")) labels = read_labels(args.get("labels"), classes);
+    for (const int64_t t : truth)
+      GL_CHECK(t < classes, "--truth: class ", t, " is out of range (the model has ", classes, " classes)");
+  }
+  auto label = [&](int64_t c) { return class_label(labels, c); };
+  const std::vector<int64_t> predicted = predicted_classes(scores);
 
   ReceiptInputs receipt("compare", argv);
   receipt.files = images.files, receipt.input = &x, receipt.score = score_kind_name(kind);
@@ -304,7 +235,9 @@ int run_compare(const std::vector<std::string>& argv) {
     if (gap != explanations[m].per_example.end()) rm.completeness_gap = gap->second;
     report.methods.push_back(rm);
   }
-  Legend legend = scale_legend(chosen, applied, rendering);
+  std::vector<const MethodInfo*> chosen_infos;
+  for (const Method* m : chosen) chosen_infos.push_back(&m->info());
+  Legend legend = scale_legend(chosen_infos, applied, rendering);
   report.colorbars = legend.report;
   report.scale_note = legend.note;
   std::vector<std::vector<Image8>> rows;
@@ -322,12 +255,8 @@ int run_compare(const std::vector<std::string>& argv) {
     if (!truth.empty()) ri.truth = label(truth[size_t(n)]);
     for (const auto& [c, s] : top_k(scores, n, 5)) ri.top5.push_back({label(c), s, p[size_t(c)]});
     // Grid row label: the file, the prediction with its probability, the explained and true classes.
-    const std::string& stem = stems[size_t(n)];
-    std::vector<std::string> lines = {stem.size() > 32 ? stem.substr(0, 29) + "..." : stem, "pred: " + label(top),
-                                      "p = " + fixed(p[size_t(top)], "%.3f")};
-    if (t != top) lines.push_back("shown: " + label(t) + " p = " + fixed(p[size_t(t)], "%.3f"));
-    if (!truth.empty()) lines.push_back("true: " + label(truth[size_t(n)]));
-    legend.grid.row_labels.push_back(lines);
+    legend.grid.row_labels.push_back(
+        row_label(stems[size_t(n)], labels, p, top, t, truth.empty() ? -1 : truth[size_t(n)]));
     for (size_t m = 0; m < chosen.size(); ++m) {
       row.push_back(render_heatmap(explanations[m], n, applied[m], rendering, images.display[size_t(n)]));
       ri.heatmap_png.push_back(encode_png(row.back()));

@@ -216,6 +216,9 @@ struct Cell {
   std::vector<double> curve_x;
   std::vector<std::vector<double>> curves;
   std::map<std::string, Tensor> maps;  // pictures (model-randomization: the first example's steps)
+  // The largest chunk (rows) of the chunked passes the cell ran, the method's explanation and the
+  // metric's passes together, and its tape bytes; 0 when none ran (given maps, a merge).
+  int64_t chunk_rows = 0, tape_bytes = 0;
 };
 
 // Everything a run produces; a merge rebuilds it from the shards' per-example rows.
@@ -224,6 +227,7 @@ struct Run {
   std::vector<std::string> methods, metrics;
   std::vector<int64_t> examples, targets, classes;  // global example index, explained class, class for per-class
   std::vector<Cell> cells;
+  int64_t max_memory = 0;  // --max-memory of the run; 0 for a merge of shards
 };
 
 std::string number_text(double v) {
@@ -274,7 +278,9 @@ std::string summary_csv(const Run& run) {
   return s;
 }
 
-std::string results_json(const Run& run) {
+// `memory`: the run's max_memory and each result's chunk_rows and tape_bytes (stdout's --json); the
+// results.json file leaves them out, so that a merge of shards gives it byte for byte.
+std::string results_json(const Run& run, bool memory = false) {
   Json j;
   j.begin_object().key("parameters").begin_object();
   for (const auto& [k, v] : run.parameters) j.key(k).scalar(v);
@@ -291,6 +297,7 @@ std::string results_json(const Run& run) {
   }
   j.end_array();
   j.key("examples").array(run.examples).key("targets").array(run.targets).key("classes").array(run.classes);
+  if (memory && run.max_memory > 0) j.key("max_memory").value(run.max_memory);
   j.key("results").begin_array();
   for (const Cell& c : run.cells) {
     j.begin_object().key("method").value(c.method).key("metric").value(c.metric);
@@ -299,6 +306,7 @@ std::string results_json(const Run& run) {
       j.key("mean" + suffix).value(sm.mean).key("ci95" + suffix).array(std::vector<double>{sm.ci_low, sm.ci_high});
     }
     j.key("count").value(int64_t(c.values.size()));
+    if (memory && c.chunk_rows > 0) j.key("chunk_rows").value(c.chunk_rows).key("tape_bytes").value(c.tape_bytes);
     j.key("values").array(c.values);
     j.key("per_example").begin_object();
     for (const auto& [k, v] : c.per_example) j.key(k).array(v);
@@ -420,7 +428,7 @@ void write_outputs(const Run& run, const std::optional<std::string>& out, bool j
     dir.commit();
   }
   if (json)
-    std::printf("%s", results.c_str());
+    std::printf("%s", results_json(run, true).c_str());
   else
     print_table(run);
 }
@@ -475,7 +483,7 @@ Run merge_runs(const std::vector<std::string>& dirs) {
   }
   for (const std::string& m : run.methods)
     for (const std::string& name : run.metrics) {
-      Cell c{m, name, {}, {}, {}, {}, {}};
+      Cell c{m, name, {}, {}, {}, {}, {}, 0, 0};
       const std::string maps = first_dir + "/" + randomization_maps_file(m);
       if (name == "model-randomization" && fs::exists(maps)) c.maps["cascading"] = read_npy(maps);
       std::vector<std::pair<double, std::vector<double>>> curve_points;
@@ -667,9 +675,11 @@ int run_evaluate(const std::vector<std::string>& argv) {
   Progress progress("evaluate", int64_t(run.methods.size() * (chosen.size() + 1)), args.flag("quiet"));
   ChunkMonitor monitor("evaluate", &progress, args.flag("quiet"));  // for the methods and the metrics
   ScopedChunkObserver observing(&monitor);
+  run.max_memory = max_memory();
   for (size_t c = 0; c < run.methods.size(); ++c) {
     const std::string& name = run.methods[c];
     Tensor a;
+    int64_t method_rows = 0, method_tape = 0;
     if (!given.empty()) {
       a = take_rows(given[c].second, keep);
     } else {
@@ -679,8 +689,9 @@ int run_evaluate(const std::vector<std::string>& argv) {
       r.targets = targets;
       r.batch = batch;
       r.options = options_of[name];
-      monitor.start_method(name);
+      monitor.start_method(name, expected_passes(method(name).info(), r), method(name).info().cost);
       Explanation e = method(name).explain(r);
+      method_rows = monitor.chunk_rows(), method_tape = monitor.tape_bytes();
       a = e.attribution;
       if (a.shape() != xs.shape()) {
         GL_CHECK(xs.rank() == 4 && a.rank() == 4 && a.dim(1) == 1, "--methods: '", name, "' gives ",
@@ -698,7 +709,8 @@ int run_evaluate(const std::vector<std::string>& argv) {
         if (args.has(p.name)) in.options.set(p.name, args.get(p.name));
       monitor.start_method(name + " " + m->info().name);
       MetricResult res = m->evaluate(in);
-      run.cells.push_back({name, m->info().name, res.values, res.per_example, res.curve_x, res.curves, res.maps});
+      run.cells.push_back({name, m->info().name, res.values, res.per_example, res.curve_x, res.curves, res.maps,
+                           std::max(method_rows, monitor.chunk_rows()), std::max(method_tape, monitor.tape_bytes())});
       progress.step(name + " " + m->info().name);
     }
   }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "attribution/gradients.h"
@@ -22,6 +23,7 @@
 #include "tools/cli/images.h"
 #include "tools/cli/inputs.h"
 #include "tools/cli/json.h"
+#include "tools/cli/legend.h"
 #include "tools/cli/method_flags.h"
 #include "tools/cli/receipt.h"
 
@@ -31,7 +33,7 @@ namespace {
 // Flags handled here rather than passed to the method as parameters.
 std::set<std::string> own_flags() {
   std::set<std::string> own = {"method", "target", "contrast", "score", "batch", "out-npy", "out-png",
-                               "json", "noise", "noise-file", "no-relu", "analytic"};
+                               "json", "noise", "noise-file", "no-relu", "analytic", "labels", "no-legend"};
   for (const Flag& f : preprocessing_flags()) own.insert(f.name);
   for (const Flag& f : rendering_flags()) own.insert(f.name);
   return own;
@@ -50,7 +52,9 @@ std::vector<Flag> explain_flags() {
       {"noise", noise_kind_names(), "noise wrapper around the method", "none"},
       {"noise-file", "F.npy", "exact noise draws [N, S, ...] for the noise wrapper", ""},
       {"no-relu", "", "CAM methods: keep the signed map", ""},
-      {"out-png", "FILE", "heatmap PNG; with several images FILE-stem.K.png for image K", ""},
+      {"out-png", "FILE", "heatmap PNG with a colour bar and caption; with several images FILE-stem.K.png for image K", ""},
+      {"no-legend", "", "--out-png: the heatmap alone at the input resolution (no colour bar, caption or zoom)", ""},
+      {"labels", "FILE|imagenet", "class names for the PNG's caption, one per line; imagenet: the 1000 shipped names", ""},
       {"analytic", "NAME", "explain an analytic model (gradlens axioms --analytic list) instead of MODEL.onnx", ""},
   };
   for (const Flag& f : preprocessing_flags()) flags.push_back(f);
@@ -124,7 +128,8 @@ struct ExplainOutputs {
 // Writes --out-npy (and the extras beside it) and --out-png (one heatmap per example): every file
 // or none.
 ExplainOutputs write_explain_outputs(const Args& args, const InputBatch& in, const Rendering& rendering,
-                                     const MethodInfo& info, const Explanation& e) {
+                                     const MethodInfo& info, const Explanation& e, const Tensor& scores,
+                                     const std::vector<std::string>& labels) {
   ExplainOutputs outputs;
   std::vector<std::string>& written = outputs.written;
   AtomicFileSet files;  // every output file or none (io/atomic_file.h)
@@ -144,10 +149,28 @@ ExplainOutputs write_explain_outputs(const Args& args, const InputBatch& in, con
     outputs.rendering = describe_rendering(applied, rendering);
     const std::string out = args.get("out-png");
     const int64_t N = x.dim(0);
+    const ScoreKind kind = parse_score_kind(args.get("score"));
     for (int64_t n = 0; n < N; ++n) {
       const Tensor& display = in.images.display[size_t(n)];
       const std::string file = N == 1 ? out : stem(out, ".png") + "." + std::to_string(n) + ".png";
-      write_png(files.stage(file), render_heatmap(e, n, applied, rendering, display));
+      Image8 heat = render_heatmap(e, n, applied, rendering, display);
+      if (!args.flag("no-legend")) {
+        // As a one-cell grid of compare (tools/cli/legend.h): the method above the map, the example's
+        // prediction and the class explained left of it, the colour bar with this map's values right.
+        const double scale = heatmap_scale(e, n, applied, display);
+        Legend legend = scale_legend({&info}, {applied}, rendering, &scale);
+        const int64_t C = scores.dim(1), t = e.targets[size_t(n)];
+        const std::string name = std::filesystem::path(in.names[size_t(n)]).filename().string();
+        std::vector<std::string> lines = {name, str(score_kind_name(kind), " ", fixed(scores[n * C + t], "%.4g"))};
+        if (C > 1) {
+          lines = row_label(name, labels, score_probabilities(scores, n, kind),
+                            predicted_classes(rows(scores, n, n + 1))[0], t);
+          lines.push_back(str(score_kind_name(kind), " ", fixed(scores[n * C + t], "%.4g")));
+        }
+        legend.grid.row_labels = {lines};
+        heat = compose_grid({{heat}}, {info.name}, legend.grid);
+      }
+      write_png(files.stage(file), heat);
       written.push_back(file);
     }
   }
@@ -158,7 +181,7 @@ ExplainOutputs write_explain_outputs(const Args& args, const InputBatch& in, con
 // --json: what ran, on what, with which parameters, what came out and where, and the receipt.
 void print_explain_json(const Args& args, const std::vector<std::string>& argv, const InputBatch& in,
                         const MethodInfo& info, const Request& r, const NoiseOptions& noise, const Explanation& e,
-                        const ExplainOutputs& outputs, double ms_scores, double ms_method) {
+                        const ExplainOutputs& outputs, int64_t rows_forwarded, double ms_scores, double ms_method) {
   const auto& pos = args.positional();
   const ScoreKind kind = parse_score_kind(args.get("score"));
   Json j;
@@ -185,6 +208,8 @@ void print_explain_json(const Args& args, const std::vector<std::string>& argv, 
   for (const auto& [k, v] : e.per_example) j.key(k).array(v);
   j.key("attribution_shape").array(e.attribution.shape().vec());
   j.key("forward_passes").value(e.forward_passes).key("backward_passes").value(e.backward_passes);
+  // Rows through any forward of the run: the method's and any the CLI ran for targets or scores.
+  j.key("forwarded_rows").value(rows_forwarded);
   j.key("time_ms").begin_object().key("targets").value(ms_scores).key("method").value(ms_method).end_object();
   j.key("written").array(outputs.written);
   ReceiptInputs receipt("explain", argv);
@@ -270,41 +295,70 @@ int run_explain(const std::vector<std::string>& argv) {
   GL_CHECK(model->graph().inputs.size() == 1, pos[0], ": explain supports single-input models; this one has ",
            model->graph().inputs.size());
   const InputBatch in = load_input_batch(args, *model, tensor_input, "explain");
-  const Rendering rendering = rendering_from_args(args, 1);
+  // With the legend, small inputs are enlarged as in compare's grid (the smallest factor giving ≥ 96
+  // pixels); the bare heatmap (--no-legend) keeps the input's resolution.
+  const int64_t H = in.x.rank() == 4 ? in.x.dim(2) : 1, W = in.x.rank() == 4 ? in.x.dim(3) : 1;
+  const Rendering rendering = rendering_from_args(
+      args, args.flag("no-legend") ? 1 : std::max<int64_t>(1, (96 + std::max(H, W) - 1) / std::max(H, W)));
+  GL_CHECK(!args.flag("no-legend") || args.has("out-png"), "--no-legend applies to --out-png");
   GL_CHECK(rendering.overlay != true || !tensor_input, "--overlay needs image inputs (", pos[1], " is a tensor)");
   ModelFunction f(*model, parse_score_kind(args.get("score")));
   const int64_t batch = args.get_int("batch", 1, 1 << 20);
 
+  const bool quiet = args.flag("quiet");
+  Progress progress("explain", 1, quiet);
+  ChunkMonitor monitor("explain", &progress, quiet);
+  // Every chunked pass of the run reports to the monitor, the CLI's own forwards included: the
+  // JSON's forwarded_rows counts them all.
+  ScopedChunkObserver observing(&monitor);
+
+  // --target auto leaves the targets to the method: its own first forward chooses each example's
+  // predicted class (Method::explain) and returns the scores, so no forward runs here for them.
   const auto t0 = std::chrono::steady_clock::now();
-  const Tensor scores = evaluate_scores(f, in.x, batch);
+  const int64_t N = in.x.dim(0), classes = model_classes(*model, in.x.shape());
+  Tensor scores;
+  if (args.get("contrast") == "auto") scores = evaluate_scores(f, in.x, batch);  // the contrast is the argmax itself
   Request r;
   r.function = &f;
   r.input = in.x;
   r.batch = batch;
-  r.targets = parse_targets(args.get("target"), scores, "target");
-  if (args.has("contrast")) r.contrast = parse_targets(args.get("contrast"), scores, "contrast");
+  r.targets = parse_classes(args.get("target"), N, classes, "target");
+  if (args.has("contrast"))
+    r.contrast = scores.empty() ? parse_classes(args.get("contrast"), N, classes, "contrast")
+                                : parse_targets(args.get("contrast"), scores, "contrast");
+  if (args.get("contrast") == "auto" && r.targets.empty()) r.targets = predicted_classes(scores);
   r.options = explain_options(args, info);
   const NoiseOptions noise = noise_from_args(args);
-  const auto t1 = std::chrono::steady_clock::now();
-  const bool quiet = args.flag("quiet");
-  Progress progress("explain", 1, quiet);
-  ChunkMonitor monitor("explain", &progress, quiet);
-  monitor.start_method(info.name);
-  Explanation e;
-  {
-    ScopedChunkObserver observing(&monitor);
-    e = explain_with_noise(m, r, noise);
+  std::vector<std::string> labels;
+  if (args.has("labels")) {
+    GL_CHECK(classes > 0, "--labels: the model's number of classes cannot be inferred from its shapes");
+    labels = read_labels(args.get("labels"), classes);
   }
+  const auto t1 = std::chrono::steady_clock::now();
+  std::optional<ExpectedPasses> expected = expected_passes(info, r);
+  if (expected && noise.kind != NoiseKind::none) {  // the method on every noisy copy
+    const int64_t S = noise.noise.empty() ? noise.samples : noise.noise.dim(1);
+    expected->forward_rows *= S, expected->backward_rows *= S;
+    expected->values += (expected->values.empty() ? "" : ", ") + std::string("noise samples = ") + std::to_string(S);
+  }
+  monitor.start_method(info.name, expected, info.cost);
+  Explanation e = explain_with_noise(m, r, noise);
   monitor.add_notes(e);
   progress.step(info.name);
   const auto t2 = std::chrono::steady_clock::now();
-
-  const ExplainOutputs outputs = write_explain_outputs(args, in, rendering, info, e);
+  r.targets = e.targets;  // as explained, for the JSON, the summary and the receipt
+  if (!e.logits.empty()) scores = e.logits;
+  // Only when no forward of the input itself ran (explicit targets, a method whose passes never see
+  // the input, such as integrated gradients'): the summary and the PNG caption need the scores.
   const bool summary = !args.has("out-npy") && !args.has("out-png") && !args.flag("json");
+  if (scores.empty() && (summary || args.has("out-png"))) scores = evaluate_scores(f, in.x, batch);
+  const auto t3 = std::chrono::steady_clock::now();
+
+  const ExplainOutputs outputs = write_explain_outputs(args, in, rendering, info, e, scores, labels);
   if (summary) print_explain_summary(*model, in, info, r, scores, parse_score_kind(args.get("score")), e);
   if (args.flag("json"))
-    print_explain_json(args, argv, in, info, r, noise, e, outputs,
-                       std::chrono::duration<double, std::milli>(t1 - t0).count(),
+    print_explain_json(args, argv, in, info, r, noise, e, outputs, monitor.rows_forwarded(),
+                       std::chrono::duration<double, std::milli>((t1 - t0) + (t3 - t2)).count(),
                        std::chrono::duration<double, std::milli>(t2 - t1).count());
   return in.images.failures.empty() ? 0 : 1;
 }

@@ -255,11 +255,22 @@ AppliedRendering applied_rendering(const Rendering& r, const MethodInfo& info, c
   return a;
 }
 
-Image8 render_heatmap(const Explanation& e, int64_t n, const AppliedRendering& a, const Rendering& r,
-                      const Tensor& display_image) {
+namespace {
+// Example n's map [H, W] as rendered: the source (attribution or extra), channel-reduced, upsampled.
+Tensor rendered_map(const Explanation& e, int64_t n, const AppliedRendering& a, const Tensor& display_image) {
   DisplayConvention c;
   c.extra = a.source == "attribution" ? "" : a.source;
-  const Tensor map = example_map(e, n, c, a.reduction, display_image.dim(1), display_image.dim(2));
+  return example_map(e, n, c, a.reduction, display_image.dim(1), display_image.dim(2));
+}
+}  // namespace
+
+double heatmap_scale(const Explanation& e, int64_t n, const AppliedRendering& a, const Tensor& display_image) {
+  return display_scale(rendered_map(e, n, a, display_image), a.sign, a.clip_percentile);
+}
+
+Image8 render_heatmap(const Explanation& e, int64_t n, const AppliedRendering& a, const Rendering& r,
+                      const Tensor& display_image) {
+  const Tensor map = rendered_map(e, n, a, display_image);
   Tensor heat = colorize(display_values(map, a.sign, a.clip_percentile), a.colormap);
   if (a.overlay) heat = overlay(display_image, heat, r.alpha);
   return enlarge(to_image8(heat), r.zoom);

@@ -88,6 +88,10 @@ AppliedRendering applied_rendering(const Rendering& r, const MethodInfo& info, c
 Image8 render_heatmap(const Explanation& e, int64_t n, const AppliedRendering& a, const Rendering& r,
                       const Tensor& display_image);
 
+// The value example n's heatmap shows at the colour bar's top (display_scale of its rendered map,
+// in attribution units; −that at the bottom for --sign all).
+double heatmap_scale(const Explanation& e, int64_t n, const AppliedRendering& a, const Tensor& display_image);
+
 // "name=value" text of the rendering for logs and reports.
 std::string describe_rendering(const AppliedRendering& a, const Rendering& r);
 

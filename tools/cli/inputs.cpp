@@ -79,14 +79,28 @@ std::vector<std::pair<int64_t, float>> top_k(const Tensor& scores, int64_t n, in
 }
 
 std::vector<int64_t> parse_targets(const std::string& text, const Tensor& scores, const char* flag) {
-  const int64_t N = scores.dim(0), C = scores.dim(1);
   if (text == "auto") return predicted_classes(scores);
+  return parse_classes(text, scores.dim(0), scores.dim(1), flag);
+}
+
+int64_t model_classes(const Model& model, const Shape& input) {
+  try {
+    const std::string logits = model.logits_name();
+    for (const auto& [name, shape] : model.infer_shapes({input}))
+      if (name == logits && shape.rank() >= 1 && shape[0] == input[0] && input[0] > 0) return shape.numel() / input[0];
+  } catch (const Error&) {
+  }
+  return -1;
+}
+
+std::vector<int64_t> parse_classes(const std::string& text, int64_t N, int64_t C, const char* flag) {
+  if (text == "auto") return {};
   std::vector<int64_t> values;
   GL_CHECK(!text.empty(), "--", flag, " is empty");
   for_each_item(text, [&](const std::string& item) {
     int64_t v = 0;
     GL_CHECK(parse_integer(item, v), "--", flag, ": '", item, "' is not a class index");
-    GL_CHECK(v >= 0 && v < C, "--", flag, ": class ", v, " is out of range (the model has ", C, " classes)");
+    GL_CHECK(v >= 0 && (C < 0 || v < C), "--", flag, ": class ", v, " is out of range (the model has ", C, " classes)");
     values.push_back(v);
     return true;
   });

@@ -21,6 +21,13 @@ Tensor load_model_input(const Model& model, size_t k, const std::string& path);
 Tensor with_batch_axis(const Model& model, size_t k, Tensor t, const std::string& source);
 // "auto" → each example's predicted class (predicted_classes, attribution/method.h); "K" → K for all; "K1,K2,..." → one per example.
 std::vector<int64_t> parse_targets(const std::string& text, const Tensor& scores, const char* flag);
+// The same without scores, for N examples of a model with C classes (C < 0: unknown, no range
+// check): "auto" → empty, which a method takes as each example's predicted class from its own
+// forward (Method::explain), so no forward runs here.
+std::vector<int64_t> parse_classes(const std::string& text, int64_t N, int64_t C, const char* flag);
+// The classes the model scores for an input of this shape (static shape inference, no forward);
+// -1 when the shapes cannot be inferred.
+int64_t model_classes(const Model& model, const Shape& input);
 // Top-k (class, score) of row n.
 std::vector<std::pair<int64_t, float>> top_k(const Tensor& scores, int64_t n, int64_t k);
 bool ends_with(const std::string& s, const std::string& suffix);
