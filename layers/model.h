@@ -53,6 +53,9 @@ class Model {
   // Static shapes of every tensor for an input of this shape (each layer's infer()), in execution
   // order: graph inputs first, then each layer's outputs.
   std::vector<std::pair<std::string, Shape>> infer_shapes(const std::vector<Shape>& inputs) const;
+  // Multiply-accumulates of one forward pass for inputs of these shapes: the sum of each layer's
+  // Layer::macs over its inferred input shapes (convolutions, Gemm, MatMul; elementwise layers 0).
+  int64_t macs(const std::vector<Shape>& inputs) const;
 
   const Graph& graph() const { return graph_; }
   // Constants after load-time folding: the graph's initializers plus folded node outputs.
