@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <set>
 
 #include "attribution/gradients.h"
@@ -68,10 +69,17 @@ std::string fixed(double v, int decimals) {
   return text;
 }
 
+// Peak resident memory of this process: Linux's VmHWM (the high-water mark of this address space,
+// which starts at exec) or else getrusage's ru_maxrss. ru_maxrss alone can report the parent's
+// size: a child started by vfork/posix_spawn from a large process (a Python driver with torch
+// loaded) inherits that process's high-water mark across exec.
 int64_t peak_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // "VmHWM:  1234 kB"
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  return int64_t(usage.ru_maxrss) * 1024;  // Linux reports KiB
+  return int64_t(usage.ru_maxrss) * 1024;  // KiB
 }
 
 // Flags handled here rather than passed to the methods as parameters.
