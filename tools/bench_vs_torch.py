@@ -339,13 +339,17 @@ def print_table(rows):
     sys.stdout.flush()
 
 
+def macs_text(macs):
+    return f"{macs / 1e9:.3f} GMACs" if macs >= 1e9 else f"{macs / 1e6:.3f} MMACs"
+
+
 def print_gflops(rows):
     for r in rows:
         if r["method"] != "forward":
             continue
         j = r["json"]
         f, fb, p = j["forward"], j["forward_backward"], j["gemm_peak"]
-        print(f"  {r['model']:9s} batch {r['batch']:2d}, {r['threads']} thread{'s' if r['threads'] > 1 else ''}: {j['macs'] / 1e9:.3f} GMACs; forward "
+        print(f"  {r['model']:9s} batch {r['batch']:2d}, {r['threads']} thread{'s' if r['threads'] > 1 else ''}: {macs_text(j['macs'])}; forward "
               f"{f['gflops']:.1f} GFLOP/s (best {f['gflops_best']:.1f}, {100 * f['peak_fraction']:.0f} % of peak), "
               f"forward + input gradient {fb['gflops']:.1f} (best {fb['gflops_best']:.1f}); gemm() 1024³ peak "
               f"{p['gflops']:.1f} GFLOP/s ({p['gflops_1_thread']:.1f} on 1 thread)")
