@@ -329,6 +329,19 @@ int64_t Model::fixed_batch() const {
   return fixed;
 }
 
+int64_t Model::macs(const std::vector<Shape>& inputs) const {
+  std::map<std::string, Shape> shapes;
+  for (const auto& [name, s] : infer_shapes(inputs)) shapes[name] = s;
+  for (const auto& [name, c] : constants_) shapes[name] = c.value.shape();
+  int64_t total = 0;
+  for (const auto& layer : layers_) {
+    std::vector<Shape> in;
+    for (const std::string& i : layer->node().inputs) in.push_back(i.empty() ? Shape{} : shapes[i]);
+    total += layer->macs(in);
+  }
+  return total;
+}
+
 std::string Model::logits_name() const {
   GL_CHECK(!graph_.outputs.empty(), graph_.source, ": the model has no outputs");
   const std::string& out = graph_.outputs[0].name;

@@ -56,6 +56,9 @@ class Model {
   // constants; when one depends on a value computed at run time (a transformer's Slice bounds or
   // Reshape target from Shape -> Gather -> Concat arithmetic), from one forward pass on zeros.
   std::vector<std::pair<std::string, Shape>> infer_shapes(const std::vector<Shape>& inputs) const;
+  // Multiply-accumulates of one forward pass for inputs of these shapes: the sum of each layer's
+  // Layer::macs over its inferred input shapes (convolutions, Gemm, MatMul; elementwise layers 0).
+  int64_t macs(const std::vector<Shape>& inputs) const;
 
   // The batch the graph is fixed to, or 0 when it runs any batch. A model exported without
   // dynamic axes declares its batch B as a number, and torch.onnx.export bakes B into the

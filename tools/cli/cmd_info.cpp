@@ -74,15 +74,7 @@ int run_info(const std::vector<std::string>& argv) {
   std::vector<std::pair<std::string, Shape>> activations;
   std::string default_layer;
   if (why_unknown.empty()) {
-    auto all = model->infer_shapes(shapes);
-    std::map<std::string, Shape> by_name(all.begin(), all.end());
-    for (const auto& [name, c] : model->constants()) by_name[name] = c.value.shape();
-    macs = 0;
-    for (const auto& layer : model->layers()) {
-      std::vector<Shape> in;
-      for (const std::string& i : layer->node().inputs) in.push_back(i.empty() ? Shape{} : by_name[i]);
-      macs += layer->macs(in);
-    }
+    macs = model->macs(shapes);
     if (g.inputs.size() == 1) {
       activations = cam_candidates(*model, shapes[0]);
       if (!activations.empty()) default_layer = default_cam_layer(*model, shapes[0]);
