@@ -42,22 +42,13 @@ class MaxPool : public Layer {
       float* yp = y.data() + plane * Ho * Wo;
       std::fill(yp, yp + Ho * Wo, lowest);
       const int64_t sw = win.w.stride;
-      for (int64_t i = 0; i < win.h.kernel; ++i) {
-        int64_t oh0, oh1;
-        win.h.outputs_reading(i, oh0, oh1);
-        for (int64_t j = 0; j < win.w.kernel; ++j) {
-          int64_t ow0, ow1;
-          win.w.outputs_reading(j, ow0, ow1);
-          for (int64_t oh = oh0; oh < oh1; ++oh) {
-            const float* src = xp + win.h.tap(oh, i) * W + win.w.tap(0, j);
-            float* __restrict__ d = yp + oh * Wo;
-            for (int64_t ow = ow0; ow < ow1; ++ow) {
-              const float v = src[ow * sw], b = d[ow];
-              d[ow] = (v > b || (v != v && b == b)) ? v : b;
-            }
-          }
+      for_each_tap_row(win, [&](int64_t oh, int64_t base, int64_t ow0, int64_t ow1) {
+        float* __restrict__ d = yp + oh * Wo;
+        for (int64_t ow = ow0; ow < ow1; ++ow) {
+          const float v = xp[base + ow * sw], b = d[ow];
+          d[ow] = (v > b || (v != v && b == b)) ? v : b;
         }
-      }
+      });
     }, min_parallel_tasks(Ho * Wo * win.h.kernel * win.w.kernel));
     out[0] = tape.record(info(), {in[0]}, y, [this](BackwardContext& ctx) {
       if (!ctx.needs_grad(0)) return;
@@ -74,27 +65,19 @@ class MaxPool : public Layer {
         const float* gp = g + plane * Ho * Wo;
         const float* yp = y + plane * Ho * Wo;
         float* dp = dx + plane * H * W;
-        std::vector<unsigned char> done(size_t(Ho * Wo), 0);
+        thread_local std::vector<unsigned char> done;  // windows whose arg-max was found
+        done.assign(size_t(Ho * Wo), 0);
         const int64_t sw = win.w.stride;
-        for (int64_t i = 0; i < win.h.kernel; ++i) {
-          int64_t oh0, oh1;
-          win.h.outputs_reading(i, oh0, oh1);
-          for (int64_t j = 0; j < win.w.kernel; ++j) {
-            int64_t ow0, ow1;
-            win.w.outputs_reading(j, ow0, ow1);
-            for (int64_t oh = oh0; oh < oh1; ++oh) {
-              const int64_t base = win.h.tap(oh, i) * W + win.w.tap(0, j);
-              for (int64_t ow = ow0; ow < ow1; ++ow) {
-                const int64_t o = oh * Wo + ow;
-                const float v = xp[base + ow * sw], m = yp[o];
-                if (!done[size_t(o)] && (v == m || (v != v && m != m))) {
-                  done[size_t(o)] = 1;
-                  dp[base + ow * sw] += gp[o];
-                }
-              }
+        for_each_tap_row(win, [&](int64_t oh, int64_t base, int64_t ow0, int64_t ow1) {
+          for (int64_t ow = ow0; ow < ow1; ++ow) {
+            const int64_t o = oh * Wo + ow;
+            const float v = xp[base + ow * sw], m = yp[o];
+            if (!done[size_t(o)] && (v == m || (v != v && m != m))) {
+              done[size_t(o)] = 1;
+              dp[base + ow * sw] += gp[o];
             }
           }
-        }
+        });
       }, min_parallel_tasks(Ho * Wo * win.h.kernel * win.w.kernel));
     }, [this](TangentContext& ctx) {
       const Tensor& x = ctx.input(0);
@@ -170,6 +153,23 @@ class MaxPool : public Layer {
   }
 
   // Index in the plane of the first maximum of window (oh, ow); NaN wins, as in PyTorch.
+  // Visits the taps in scan order (i, then j) and, for each, every output row oh that reads the
+  // input with it: f(oh, base, ow0, ow1), the row's outputs [ow0, ow1) reading input position
+  // base + ow·stride_w. Forward and backward run their inner loops along ow this way.
+  template <class F>
+  static void for_each_tap_row(const Window2d& win, F&& f) {
+    for (int64_t i = 0; i < win.h.kernel; ++i) {
+      int64_t oh0, oh1;
+      win.h.outputs_reading(i, oh0, oh1);
+      for (int64_t j = 0; j < win.w.kernel; ++j) {
+        int64_t ow0, ow1;
+        win.w.outputs_reading(j, ow0, ow1);
+        for (int64_t oh = oh0; oh < oh1; ++oh)
+          f(oh, win.h.tap(oh, i) * win.w.input + win.w.tap(0, j), ow0, ow1);
+      }
+    }
+  }
+
   // Every window's in-range taps along each axis, found once per call instead of once per
   // window (the per-window divisions cost more than the comparisons on small kernels).
   struct Windows {
